@@ -1,0 +1,160 @@
+"""The answering path shared by every channel: question -> decision -> reply -> record -> case.
+
+Channels (console chat, the `ask` command, Telegram handlers) call Assistant.ask() and only
+add their own presentation (buttons, prompts). Nothing here imports telegram.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import unicodedata
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bot.cases import add_business_hours, format_due
+from bot.config import Config
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.ledger import Inquiry, Ledger, parse_iso
+from bot.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher, Thresholds
+from bot.render import HTML, message, render_checklist, render_clarify
+from bot.text import detect_language
+
+CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
+PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
+MAX_QUESTION_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One knowledge-base version and the matcher built on it. A question uses one snapshot."""
+
+    knowledge: KnowledgeBase
+    matcher: Matcher
+
+
+class KnowledgeStore:
+    """Holds the live snapshot. Replacing it is one assignment, so readers never see a mix."""
+
+    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None):
+        self.directory = Path(directory)
+        self.thresholds = thresholds or Thresholds()
+        self._lock = threading.Lock()
+        self.current = self.build(load_knowledge(self.directory))
+
+    def build(self, knowledge: KnowledgeBase) -> Snapshot:
+        return Snapshot(knowledge, Matcher(knowledge, self.thresholds))
+
+    def swap(self, snapshot: Snapshot) -> Snapshot:
+        with self._lock:
+            previous, self.current = self.current, snapshot
+        return previous
+
+
+@dataclass(frozen=True)
+class Reply:
+    decision: Decision
+    language: str
+    messages: tuple[str, ...]
+    inquiry_id: int
+    case_id: int | None
+    kb_version: str
+    due_at: dt.datetime | None = None
+
+
+def clean_question(text: str | None) -> str:
+    """Drop control characters and surrounding space; keep at most one Telegram message worth."""
+    text = text or ""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    return text.strip()[:MAX_QUESTION_CHARS]
+
+
+class Assistant:
+    def __init__(self, store: KnowledgeStore, ledger: Ledger, config: Config):
+        self.store = store
+        self.ledger = ledger
+        self.config = config
+
+    def ask(self, text: str | None, *, channel: str, user_id: str, chat_id: str | None = None,
+            language: str | None = None, fmt: str = HTML, update_id: int | None = None) -> Reply:
+        """Answer one question completely, record exactly what was said, and open a case if needed."""
+        snapshot = self.store.current
+        question = clean_question(text)
+        language = language or detect_language(question)
+        if not question:
+            decision = Decision(PROMPT)
+            messages = (message("empty", language),)
+        else:
+            decision = snapshot.matcher.decide(question)
+            messages = self._messages(decision, snapshot.knowledge, language, fmt)
+        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language, text=question,
+                          action=decision.action, service_id=decision.service_id, options=decision.options,
+                          score=decision.score, kb_version=snapshot.knowledge.version, reply="",
+                          update_id=update_id)
+        if decision.action != ESCALATE:
+            inquiry = replace(inquiry, reply="\n\n".join(messages))
+            return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None,
+                         snapshot.knowledge.version)
+        return self._escalate(inquiry, decision, language, snapshot)
+
+    def choose(self, service_id: str, *, question: str, channel: str, user_id: str, chat_id: str | None = None,
+               language: str = "zh", fmt: str = HTML, update_id: int | None = None,
+               answers: dict[str, bool] | None = None) -> Reply:
+        """Send the checklist of a service the citizen picked (after a clarification or by browsing)."""
+        snapshot = self.store.current
+        knowledge = snapshot.knowledge
+        service = knowledge.services.get(service_id)
+        if service is None:  # the knowledge base changed since the buttons were sent
+            return self.ask(question, channel=channel, user_id=user_id, chat_id=chat_id, language=language, fmt=fmt,
+                            update_id=update_id)
+        messages = tuple(render_checklist(service, knowledge, language, fmt, answers=answers))
+        decision = Decision(CHOSEN, service_id, score=100.0)
+        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
+                          text=clean_question(question) or service.name.get(language), action=CHOSEN,
+                          service_id=service_id, options=(), score=100.0, kb_version=knowledge.version,
+                          reply="\n\n".join(messages), update_id=update_id, answers=answers)
+        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version)
+
+    def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str) -> tuple[str, ...]:
+        if decision.action == ANSWER:
+            return tuple(render_checklist(knowledge.services[decision.service_id], knowledge, language, fmt))
+        if decision.action == CLARIFY:
+            return (render_clarify(decision.options, knowledge, language, fmt),)
+        return ()
+
+    def _escalate(self, inquiry: Inquiry, decision: Decision, language: str, snapshot: Snapshot) -> Reply:
+        """Record the question with a case: a new one, or the citizen's open case as a follow-up."""
+        with self.ledger.transaction():
+            existing = self.ledger.open_case_of(inquiry.user_id)
+            if existing:
+                case_id, due_at = existing["id"], parse_iso(existing["due_at"])
+            else:
+                due_at = self.due_for(None)
+                case_id = self.ledger.open_case(
+                    channel=inquiry.channel, user_id=inquiry.user_id, chat_id=inquiry.chat_id, language=language,
+                    question=inquiry.text, guesses=[c.service_id for c in decision.candidates[:3]], due_at=due_at,
+                    kb_version=snapshot.knowledge.version)
+            reply_text = self.escalation_text(case_id, due_at, language)
+            inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply=reply_text), case_id=case_id)
+            if existing:
+                self.ledger.add_event(case_id, "follow_up", f"citizen:{inquiry.user_id}",
+                                      {"text": inquiry.text, "inquiry_id": inquiry_id})
+            else:
+                self.ledger.link_inquiry(case_id, inquiry_id)
+        return Reply(decision, language, (reply_text,), inquiry_id, case_id, snapshot.knowledge.version, due_at)
+
+    def escalation_text(self, case_id: int, due_at: dt.datetime | None, language: str) -> str:
+        if due_at is None:
+            return message("escalate.offline", language, case_id=case_id)
+        return message("escalate", language, case_id=case_id,
+                       due=format_due(due_at, self.config.business_hours, language))
+
+    def due_for(self, service_id: str | None) -> dt.datetime:
+        """When a case must be answered: the service's committed days, else the default, in business hours."""
+        hours = self.config.default_case_hours
+        service = self.store.current.knowledge.services.get(service_id) if service_id else None
+        if service and service.time_limit.committed_days:
+            business = self.config.business_hours
+            day_length = dt.datetime.combine(dt.date.today(), business.end) - dt.datetime.combine(dt.date.today(), business.start)
+            hours = service.time_limit.committed_days * day_length.total_seconds() / 3600
+        return add_business_hours(self.ledger.now(), hours, self.config.business_hours)

@@ -1,0 +1,190 @@
+"""python -m bot ...: a thin command line over the library. Every command's help has an example."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import yaml
+
+from bot.config import Config, ConfigError
+from bot.knowledge import KnowledgeError
+
+KNOWLEDGE_OPTION = click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path), default=None,
+                                help="Knowledge base folder (default: KNOWLEDGE_DIR or the bundled knowledge/).")
+DATABASE_OPTION = click.option("--database", "database_path", type=click.Path(path_type=Path), default=None,
+                               help="Ledger file (default: DATABASE_PATH or data/ledger.db).")
+
+
+def _config(knowledge_dir=None, database_path=None, telegram=False) -> Config:
+    try:
+        config = Config.from_env(telegram=telegram)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    from dataclasses import replace
+
+    if knowledge_dir:
+        config = replace(config, knowledge_dir=knowledge_dir)
+    if database_path:
+        config = replace(config, database_path=database_path)
+    return config
+
+
+def _assistant(config: Config):
+    from bot.assistant import Assistant, KnowledgeStore
+    from bot.ledger import Ledger
+
+    try:
+        store = KnowledgeStore(config.knowledge_dir, config.thresholds)
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from None
+    return Assistant(store, Ledger(config.database_path), config)
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def cli(ctx):
+    """A chat assistant for government service counters (一次性告知, 首问负责).
+
+    With no command, starts the offline console chat. Example:
+
+        python -m bot chat
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat)
+
+
+@cli.command()
+@KNOWLEDGE_OPTION
+@DATABASE_OPTION
+@click.option("--language", type=click.Choice(["zh", "en"]), default=None,
+              help="Reply language (default: the language of each question).")
+def chat(knowledge_dir, database_path, language):
+    """Chat with the assistant in the console, offline, on the bundled knowledge base.
+
+    Questions and answers are recorded in the local ledger; questions the assistant cannot
+    answer are recorded as open cases. Example:
+
+        python -m bot chat --language en
+    """
+    from bot.console import run_console
+
+    config = _config(knowledge_dir, database_path)
+    run_console(_assistant(config), language=language)
+
+
+@cli.command()
+@click.argument("question")
+@KNOWLEDGE_OPTION
+@DATABASE_OPTION
+@click.option("--language", type=click.Choice(["zh", "en"]), default=None, help="Reply language.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision and reply as JSON.")
+def ask(question, knowledge_dir, database_path, language, as_json):
+    """Ask one question; print the decision and the reply.
+
+    Example:
+
+        python -m bot ask "身份证丢了怎么补办" --json
+    """
+    from bot.render import PLAIN
+
+    assistant = _assistant(_config(knowledge_dir, database_path))
+    reply = assistant.ask(question, channel="cli", user_id="cli", language=language, fmt=PLAIN)
+    if as_json:
+        click.echo(json.dumps({**reply.decision.as_dict(), "q": question, "language": reply.language,
+                               "case": reply.case_id, "kb_version": reply.kb_version,
+                               "reply": "\n\n".join(reply.messages)}, ensure_ascii=False))
+    else:
+        click.echo(f"[{reply.decision.action}] {reply.decision.service_id or ', '.join(reply.decision.options)} "
+                   f"(score {reply.decision.score:.0f})\n")
+        click.echo("\n\n".join(reply.messages))
+
+
+@cli.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@KNOWLEDGE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question, then a JSON summary.")
+@click.option("--min-accuracy", type=float, default=0.0, help="Fail below this top-1 accuracy on answerable questions.")
+@click.option("--max-wrong", type=float, default=1.0, help="Fail above this wrong-answer rate on answerable questions.")
+@click.option("--min-rejection", type=float, default=0.0, help="Fail below this out-of-scope rejection rate.")
+@click.option("--min-clarified", type=float, default=0.0, help="Fail below this share of ambiguous questions clarified.")
+def evaluate(file, knowledge_dir, as_json, min_accuracy, max_wrong, min_rejection, min_clarified):
+    """Run a YAML set of test questions through the matcher and score it.
+
+    FILE is a list of {q: text, expect: service_id | null | [ids]}: null means out of scope,
+    a list means ambiguous (the bot must clarify with those services among the options).
+    Exits 1 when a figure is below its threshold. Example:
+
+        python -m bot eval tests/eval/questions_a.yaml --min-accuracy 0.9 --max-wrong 0.03
+    """
+    from bot.evaluation import evaluate_cases, load_cases
+    from bot.matching import Matcher
+
+    config = _config(knowledge_dir)
+    try:
+        cases = load_cases(file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        from bot.knowledge import load_knowledge
+
+        matcher = Matcher(load_knowledge(config.knowledge_dir), config.thresholds)
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from None
+    result = evaluate_cases(matcher, cases)
+    if as_json:
+        for row in result.rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        click.echo(json.dumps({"summary": result.summary()}, ensure_ascii=False))
+    else:
+        for row in result.failures():
+            click.echo(f"MISS  {row['q']!r}: expected {row['expect']}, got {row['action']} "
+                       f"{row['service'] or ','.join(row['options'])} ({row['score']})")
+        click.echo(result.summary_text())
+    failed = result.below(min_accuracy=min_accuracy, max_wrong=max_wrong, min_rejection=min_rejection,
+                          min_clarified=min_clarified)
+    for line in failed:
+        click.echo(f"Below threshold: {line}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), required=False)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for CI.")
+def validate(directory, strict, as_json):
+    """Check a knowledge base and report every problem at once, with file:line and the fix.
+
+    Exits 1 on any error (with --strict, on any warning too). Example:
+
+        python -m bot validate knowledge --strict
+    """
+    from bot.validation import check_directory, quality_warnings
+
+    directory = directory or _config().knowledge_dir
+    checked = check_directory(directory)
+    problems = list(checked.problems)
+    if not checked.errors:
+        problems += quality_warnings(directory, checked)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if as_json:
+        click.echo(json.dumps({"version": checked.version, "errors": len(errors), "warnings": len(warnings),
+                               "problems": [p.as_dict() for p in problems]}, ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        services = len(checked.raw.services)
+        click.echo(f"{directory}: {services} services, {len(errors)} error(s), {len(warnings)} warning(s), "
+                   f"version {checked.version or '-'}")
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def main() -> None:
+    cli(prog_name="python -m bot")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,229 @@
+"""Question -> Decision: answer one service, clarify between 2-4, or escalate to staff.
+
+Two signals are scored for every service and the stronger one counts:
+
+* phrase score: how well one of the service's names or aliases occurs in the question, with
+  rapidfuzz's partial_ratio so that miswritten characters still match. When the question is
+  only a fragment of the phrase ("身份证" of "身份证丢了") the score shrinks with the share
+  covered, which is what turns one-word questions into clarifications.
+* coverage score: how much of the question's information (IDF-weighted Chinese bigrams and
+  English words, filler removed) the service's own vocabulary (names, aliases, examples)
+  explains. Words that no service knows count against every service, so questions about
+  things outside the knowledge base fall below the thresholds and go to staff.
+
+A wrong checklist sends a citizen on a useless trip, so when two services score close together
+the matcher clarifies instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.knowledge import KnowledgeBase, Service
+from bot.text import compact, english_words, is_cjk, normalize, units
+
+ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"
+
+# Words that say how someone asks, not what they ask about. Removed before coverage scoring.
+CHINESE_FILLERS = sorted(
+    """请问 你好 您好 麻烦 问一下 咨询 一下 我想 我要 想要 想问 打算 准备 需要 要带 带什么 带啥 什么 哪些 啥 哪里 哪儿 在哪 去哪
+    怎么办 怎么 怎样 如何 咋办 咋 能不能 可不可以 可以 能否 是否 有没有 流程 手续 材料 资料 办理 办 弄 搞 申请 多久 多长时间
+    多少钱 费用 收费 吗 呢 啊 吧 呀 了 的 得 地 我 你 他 她 们 谢谢 一个 一下子 现在 已经 还 就 都 也 和 跟 给 让 被 要 想 该
+    去 到 在 是 有 没 不 会 能 这 那 个 么""".split(),
+    key=len,
+    reverse=True,
+)
+_FILLER_PATTERN = re.compile("|".join(map(re.escape, CHINESE_FILLERS)))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds on the 0-100 score; they live in configuration (bot.config)."""
+
+    answer: float = 75.0
+    margin: float = 12.0
+    clarify: float = 50.0
+    clarify_band: float = 25.0
+    max_options: int = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    service_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    service_id: str | None = None
+    options: tuple[str, ...] = ()
+    score: float = 0.0
+    candidates: tuple[Candidate, ...] = field(default=(), compare=False)
+
+    def as_dict(self) -> dict:
+        return {"action": self.action, "service": self.service_id, "options": list(self.options),
+                "score": round(self.score, 1)}
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    service_id: str
+    text: str  # compact normalized Chinese, or normalized English
+    words: tuple[str, ...]  # English content words; empty for Chinese phrases
+    cjk: bool
+
+
+class Matcher:
+    """Scores questions against one knowledge-base version. Build once per version; thread-safe."""
+
+    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None):
+        self.knowledge = knowledge
+        self.thresholds = thresholds or Thresholds()
+        self._phrases: list[_Phrase] = []
+        self._vocabulary: dict[str, set[str]] = {}
+        document_frequency: Counter[str] = Counter()
+        for service in knowledge.services.values():
+            names = [service.name.zh, *( [service.name.en] if service.name.en else []), *service.aliases]
+            for name in names:
+                self._add_phrase(service.id, name)
+            vocabulary = set()
+            for text in (*names, *service.examples):
+                vocabulary.update(units(_strip_fillers(normalize(text))))
+            self._vocabulary[service.id] = vocabulary
+            document_frequency.update(vocabulary)
+        total = max(len(knowledge.services), 1)
+        self._idf = {u: math.log((total + 1) / df) for u, df in document_frequency.items()}
+        # A character or word no service knows weighs like a rare word: it is evidence that the
+        # question is about something else.
+        self._unknown_weight = 0.5 * math.log(total + 1)
+        self._minimum_mass = 1.2 * math.log(total + 1)
+
+    def _add_phrase(self, service_id: str, raw: str) -> None:
+        text = normalize(raw)
+        if not text:
+            return
+        if is_cjk(text):
+            self._phrases.append(_Phrase(service_id, compact(text), (), True))
+        else:
+            words = tuple(english_words(text))
+            if words:
+                self._phrases.append(_Phrase(service_id, text, words, False))
+
+    # -- scoring -----------------------------------------------------------------------
+
+    def scores(self, question: str) -> dict[str, float]:
+        """Score every service 0-100 for a question; services that share nothing are left out."""
+        return {sid: combine(p, c) for sid, (p, c) in self.signals(question).items()}
+
+    def signals(self, question: str) -> dict[str, tuple[float, float]]:
+        """(phrase score, coverage score) per service, for scoring and for explaining a decision."""
+        normalized = normalize(question)
+        if not normalized:
+            return {}
+        phrase: dict[str, float] = {}
+        question_compact = compact(normalized)
+        question_words = english_words(normalized)
+        for p in self._phrases:
+            if p.cjk:
+                score = _chinese_phrase_score(p.text, question_compact)
+            else:
+                score = _english_phrase_score(p.words, question_words)
+            if score > phrase.get(p.service_id, 0.0):
+                phrase[p.service_id] = score
+        coverage = self._coverage(normalized)
+        return {sid: (phrase.get(sid, 0.0), coverage.get(sid, 0.0)) for sid in phrase.keys() | coverage.keys()}
+
+    def _coverage(self, normalized: str) -> dict[str, float]:
+        content = _strip_fillers(normalized)
+        question_units = set(units(content))
+        known = {u for u in question_units if u in self._idf}
+        # Chinese characters not covered by any known bigram, and unknown English words.
+        covered_chars = set()
+        for unit in known:
+            if is_cjk(unit):
+                covered_chars.update(unit)
+        unknown = sum(1 for ch in compact(content) if is_cjk(ch) and ch not in covered_chars)
+        unknown += sum(1 for u in question_units - known if not is_cjk(u))
+        mass = sum(self._idf[u] for u in known) + self._unknown_weight * unknown
+        # A question made only of common words ("户口") is not fully explained by any one service.
+        mass = max(mass, self._minimum_mass)
+        if not known:
+            return {}
+        result = {}
+        for service_id, vocabulary in self._vocabulary.items():
+            shared = known & vocabulary
+            if shared:
+                result[service_id] = 100.0 * sum(self._idf[u] for u in shared) / mass
+        return result
+
+    def decide(self, question: str) -> Decision:
+        """Turn a question into answer, clarify or escalate."""
+        ranked = sorted(self.scores(question).items(), key=lambda item: (-item[1], item[0]))
+        candidates = tuple(Candidate(s, round(v, 1)) for s, v in ranked[:5])
+        if not ranked:
+            return Decision(ESCALATE, candidates=candidates)
+        t = self.thresholds
+        best_id, best = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best >= t.answer and best - runner_up >= t.margin:
+            return Decision(ANSWER, best_id, score=best, candidates=candidates)
+        floor = max(t.clarify, best - t.clarify_band)
+        options = tuple(s for s, v in ranked[: t.max_options] if v >= floor)
+        if len(options) >= 2:
+            return Decision(CLARIFY, None, options, best, candidates)
+        return Decision(ESCALATE, None, (), best, candidates)
+
+
+def combine(phrase: float, coverage: float) -> float:
+    """One 0-100 score: a name or alias in the question is the strongest evidence, and coverage
+    separates services that match the same words; coverage alone counts for less."""
+    return max(0.6 * phrase + 0.4 * coverage, 0.8 * coverage)
+
+
+def _strip_fillers(normalized: str) -> str:
+    return _FILLER_PATTERN.sub(" ", normalized)
+
+
+def _chinese_phrase_score(phrase: str, question: str) -> float:
+    if not question or not is_cjk(question):
+        return 0.0
+    if phrase in question:
+        return 100.0
+    if len(question) < len(phrase):
+        # The question is (perhaps) a fragment of the phrase: "身份证" of "身份证丢了".
+        if question in phrase:
+            return 100.0 * len(question) / len(phrase)
+        if len(question) >= 3:
+            return fuzz.ratio(question, phrase, score_cutoff=60) * len(question) / len(phrase)
+        return 0.0
+    if len(phrase) < 3:
+        return 0.0  # two characters with one wrong is no evidence
+    return fuzz.partial_ratio(phrase, question, score_cutoff=66)
+
+
+def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str]) -> float:
+    if not question_words:
+        return 0.0
+    matched = 0.0
+    for word in phrase_words:
+        best = max(_word_similarity(word, q) for q in question_words)
+        matched += best
+    coverage = matched / len(phrase_words)
+    # Question words the phrase does not explain dilute the match only mildly; the coverage
+    # score weighs the rest of the question.
+    return 100.0 * coverage
+
+
+def _word_similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if min(len(a), len(b)) < 5 or a[0] != b[0]:
+        return 0.0  # short words with a typo, or a different start (de-registration), are other words
+    ratio = fuzz.ratio(a, b)
+    return ratio / 100.0 if ratio >= 85 else 0.0

@@ -1,0 +1,232 @@
+"""Render the one-reply checklist (一次性告知) and the assistant's other messages.
+
+Two formats: Telegram HTML, where everything that comes from YAML or a citizen is escaped, and
+plain text for the console. A Telegram message holds at most 4,096 characters; a longer
+checklist is split at section boundaries, and inside a section only between items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from bot.knowledge import KnowledgeBase, Service, Text
+
+TELEGRAM_LIMIT = 4096
+HTML, PLAIN = "html", "text"
+
+
+@cache
+def _catalogue() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(resources.files("bot").joinpath("messages.yaml").read_text(encoding="utf-8"))
+
+
+def message(key: str, language: str, **values) -> str:
+    """A sentence from bot/messages.yaml in the given language, with placeholders filled."""
+    entry = _catalogue()[key]
+    template = entry.get(language) or entry["zh"]
+    if "|" in template:  # "singular|plural" in English
+        singular, plural = template.split("|", 1)
+        template = singular if values.get("n") == 1 else plural
+    return template.format(**values)
+
+
+@dataclass(frozen=True)
+class _Style:
+    fmt: str
+
+    def esc(self, text: str) -> str:
+        return html.escape(text, quote=False) if self.fmt == HTML else text
+
+    def bold(self, text: str) -> str:
+        return f"<b>{self.esc(text)}</b>" if self.fmt == HTML else text
+
+    def heading(self, text: str) -> str:
+        return f"<b>{self.esc(text)}</b>" if self.fmt == HTML else f"【{text}】"
+
+    def link(self, url: str) -> str:
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(url, quote=False)}</a>' if self.fmt == HTML else url
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block of items; a split never falls inside an item."""
+
+    title: str
+    items: tuple[str, ...]
+
+
+def checklist_sections(
+    service: Service,
+    knowledge: KnowledgeBase,
+    language: str,
+    fmt: str = HTML,
+    answers: dict[str, bool] | None = None,
+    today: dt.date | None = None,
+) -> list[Section]:
+    """Every part of a one-time notification, as sections in reading order."""
+    today = today or dt.date.today()
+    answers = answers or {}
+    s = _Style(fmt)
+    t = lambda text: s.esc(text.get(language))  # noqa: E731 - local shorthand keeps the layout readable
+
+    sections = [Section("", (s.bold(service.name.get(language)),))]
+    if answers:
+        lines = []
+        for condition in service.conditions:
+            if condition.id in answers:
+                reply = message("yes" if answers[condition.id] else "no", language)
+                lines.append(f"• {t(condition.question)} {s.esc(reply)}")
+        sections.append(Section(message("section.answers", language), tuple(lines)))
+    sections.append(Section(message("section.eligibility", language), (t(service.eligibility),)))
+
+    documents = []
+    for document in service.documents:
+        scheduled = document.scheduled_after(today)
+        if not document.applies(answers) or not (document.in_force(today) or scheduled):
+            continue
+        form = message(f"form.{document.form}", language)
+        copies = message("copies", language, n=document.copies) if document.copies else ""
+        head = f"{len(documents) + 1}. {s.bold(document.name.get(language))}（{s.esc(form)}{'，' + s.esc(copies) if copies else ''}）"
+        if language == "en":
+            head = f"{len(documents) + 1}. {s.bold(document.name.get(language))} ({s.esc(form)}{', ' + s.esc(copies) if copies else ''})"
+        lines = [head]
+        for key, condition_id in (("condition.if", document.condition), ("condition.unless", document.unless)):
+            condition = service.condition(condition_id) if condition_id else None
+            if condition and condition_id not in answers:
+                lines.append("   " + s.esc(message(key, language, question=condition.question.get(language))))
+        if scheduled:
+            lines.append("   " + s.esc(message("document.scheduled", language, date=document.effective_from.isoformat())))
+        lines.append("   " + s.esc(message("source", language, text=document.source.get(language))))
+        if document.notes:
+            lines.append("   " + s.esc(message("notes", language, text=document.notes.get(language))))
+        documents.append("\n".join(lines))
+    sections.append(Section(message("section.documents", language), tuple(documents)))
+
+    offices = []
+    for position, office in enumerate(knowledge.offices_of(service)):
+        first = " " + s.esc(message("office.first", language)) if position == 0 and len(service.offices) > 1 else ""
+        lines = [f"{s.bold(office.name.get(language))}{first}",
+                 s.esc(message("office.address", language, text=office.address.get(language))),
+                 s.esc(message("office.hours", language, text=office.hours.get(language))),
+                 s.esc(message("office.phone", language, text=office.phone))]
+        if office.chief_representative:
+            lines.append(s.esc(message("office.chief", language, text=office.chief_representative.get(language))))
+        offices.append("\n".join(lines))
+    sections.append(Section(message("section.offices", language), tuple(offices)))
+
+    sections.append(Section(message("section.steps", language),
+                            tuple(f"{i}. {t(step)}" for i, step in enumerate(service.steps, 1))))
+
+    limit = service.time_limit.on(today)
+    limits = []
+    if limit.legal_days == 0:
+        limits.append(s.esc(message("time_limit.immediate", language)))
+    else:
+        limits.append(s.esc(message("time_limit.legal", language, days=limit.legal_days)))
+        limits.append(s.esc(message("time_limit.committed", language, days=limit.committed_days)))
+    for change in service.time_limit.changes:
+        if change.scheduled_after(today):
+            limits.append(s.esc(message("time_limit.change", language, date=change.effective_from.isoformat(),
+                                        legal=change.legal_days if change.legal_days is not None else limit.legal_days,
+                                        committed=change.committed_days if change.committed_days is not None else limit.committed_days)))
+    if service.time_limit.notes:
+        limits.append(t(service.time_limit.notes))
+    sections.append(Section(message("section.time_limit", language), tuple(limits)))
+
+    fees = [f"• {t(f.item)}：{t(f.amount)}" if language == "zh" else f"• {t(f.item)}: {t(f.amount)}"
+            for f in service.fees if f.in_force(today)]
+    fees += [s.esc(message("fees.scheduled", language, date=f.effective_from.isoformat(), item=f.item.get(language),
+                           amount=f.amount.get(language)))
+             for f in service.fees if f.scheduled_after(today)]
+    sections.append(Section(message("section.fees", language), tuple(fees) or (s.esc(message("fees.free", language)),)))
+
+    online = [s.esc(message("online.available" if service.online.available else "online.unavailable", language)),
+              t(service.online.channel)]
+    if service.online.url:
+        online.append(s.link(service.online.url))
+    sections.append(Section(message("section.online", language), tuple(online)))
+    sections.append(Section(message("section.legal_basis", language), tuple(f"• {t(b)}" for b in service.legal_basis)))
+    refusal = [f"• {t(r)}" for r in service.refusal_reasons]
+    refusal.append(s.esc(message("appeal", language, text=service.appeal.get(language))))
+    sections.append(Section(message("section.refusal", language), tuple(refusal)))
+    footer = message("footer", language, updated=service.updated.isoformat(), version=knowledge.version)
+    if answers:
+        footer = message("footer.tailored", language) + "\n" + footer
+    sections.append(Section("", (s.esc(footer),)))
+    return sections
+
+
+def render_checklist(service: Service, knowledge: KnowledgeBase, language: str, fmt: str = HTML,
+                     answers: dict[str, bool] | None = None, today: dt.date | None = None,
+                     limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """The complete checklist as one message, or as few as the length limit allows."""
+    sections = checklist_sections(service, knowledge, language, fmt, answers, today)
+    return split_sections(sections, _Style(fmt), message("continued", language), limit)
+
+
+def split_sections(sections: list[Section], style: _Style, continued: str, limit: int) -> list[str]:
+    """Pack sections into messages of at most `limit` characters, breaking only between items."""
+    blocks = []  # (text, starts_section)
+    for section in sections:
+        title = style.heading(section.title) if section.title else ""
+        items = list(section.items)
+        first = "\n".join(filter(None, [title, items[0] if items else ""]))
+        blocks.append((first, True))
+        blocks.extend((item, False) for item in items[1:])
+    messages, current = [], ""
+    for text, starts_section in blocks:
+        separator = "\n\n" if starts_section else "\n"
+        if len(text) > limit:
+            text = _hard_wrap(text, limit)  # one item longer than a message: never happens with sane YAML
+            for piece in text[:-1]:
+                if current:
+                    messages.append(current)
+                messages.append(piece)
+                current = ""
+            text = text[-1]
+        if current and len(current) + len(separator) + len(text) > limit:
+            messages.append(current)
+            current = style.esc(continued) + "\n" + text if not starts_section else text
+            continue
+        current = current + separator + text if current else text
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _hard_wrap(text: str, limit: int) -> list[str]:
+    # Break at line ends where possible, so HTML tags (which never span lines here) stay whole.
+    pieces, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    pieces.append(current)
+    return pieces
+
+
+def render_clarify(options: list[str] | tuple[str, ...], knowledge: KnowledgeBase, language: str, fmt: str = HTML) -> str:
+    """The question that asks the citizen which service they mean, listing the options."""
+    s = _Style(fmt)
+    lines = [s.esc(message("clarify", language))]
+    lines += [f"{i}. {s.esc(knowledge.services[o].name.get(language))}" for i, o in enumerate(options, 1)]
+    return "\n".join(lines)
+
+
+def service_title(service: Service, language: str) -> str:
+    return service.name.get(language)
+
+
+def text_of(value: Text | None, language: str) -> str:
+    return value.get(language) if value else ""

@@ -1,0 +1,378 @@
+"""Checks of a knowledge-base directory that an admin can act on.
+
+Two layers, as in Rasa's validator: a JSON Schema check per file that reports file:line, then
+cross-reference checks across files. Every problem is a sentence naming the file, the line, the
+entry and the fix, and all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from bot.knowledge import content_version
+
+try:  # the C loader is ~10x faster; fall back where libyaml is missing
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader
+
+ERROR, WARNING = "error", "warning"
+PHONE = re.compile(r"^(?:\d{3,4}-\d{7,8}(?:-\d{1,6})?|\d{3,5}|1\d{10}|400-?\d{3}-?\d{4})$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str
+    file: str
+    line: int | None
+    entry: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        prefix = "warning: " if self.severity == WARNING else ""
+        return f"{where}: {prefix}{self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RawKnowledge:
+    offices: list[dict] = field(default_factory=list)
+    categories: list[dict] = field(default_factory=list)
+    services: list[tuple[Path, dict]] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    raw: RawKnowledge
+    problems: list[Problem]
+    version: str
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+
+@cache
+def _schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+
+
+class _SourceFile:
+    """One YAML file with its data and, on demand, the line of every value in it."""
+
+    def __init__(self, path: Path, root: Path):
+        self.path = path
+        self.name = (root.name + "/" + path.relative_to(root).as_posix()) if root.name else path.as_posix()
+        self.text = path.read_text(encoding="utf-8")
+        self._lines: dict[tuple, int] | None = None
+
+    def load(self):
+        return yaml.load(self.text, Loader=SafeLoader)
+
+    def line(self, path: tuple) -> int | None:
+        """The 1-based line of the value at a data path, or of its closest existing parent."""
+        if self._lines is None:
+            self._lines = {}
+            self._index(yaml.compose(self.text, Loader=SafeLoader), ())
+        while path not in self._lines and path:
+            path = path[:-1]
+        return self._lines.get(path)
+
+    def _index(self, node, path: tuple) -> None:
+        if node is None:
+            return
+        self._lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                self._lines[path + (key.value,)] = key.start_mark.line + 1
+                self._index(value, path + (key.value,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, path + (i,))
+
+
+_ITEM_NAMES = {
+    "documents": "document",
+    "steps": "step",
+    "fees": "fee",
+    "aliases": "alias",
+    "examples": "example question",
+    "legal_basis": "legal basis",
+    "reasons": "refusal reason",
+    "offices": "office",
+    "categories": "category",
+    "changes": "time-limit change",
+}
+
+
+def describe(path) -> str:
+    """A data path as words: ('documents', 2, 'name') -> "document 3's 'name'"."""
+    words, parent = [], None
+    for part in path:
+        if isinstance(part, int):
+            words[-1:] = [f"{_ITEM_NAMES.get(parent, parent or 'item')} {part + 1}"]
+        else:
+            words.append(f"'{part}'")
+        parent = part
+    return " → ".join(words) if words else "the file"
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    where = describe(error.absolute_path)
+    if error.validator == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        name = missing.group(1) if missing else "a field"
+        if name in ("zh", "name") and "document" in where:
+            return f"{where} has no '{name}'; every document needs a name in Chinese (zh) and English (en)."
+        return f"{where} has no '{name}'; add it (see the schema file for what it holds)."
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{where} has unknown field(s) {', '.join(extra)}; check the spelling. Allowed fields: {allowed}."
+    if error.validator == "enum":
+        choices = ", ".join(str(c) for c in error.validator_value)
+        return f"{where} is {error.instance!r}, which is not allowed; use one of: {choices}."
+    if error.validator == "type":
+        kind = {"object": "a mapping (key: value lines)", "array": "a list (lines starting with '- ')",
+                "string": "a text", "integer": "a whole number", "boolean": "true or false"}
+        wanted = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
+        return f"{where} should be {kind.get(wanted, wanted)}, not {type(error.instance).__name__} {error.instance!r}."
+    if error.validator == "pattern":
+        hint = {"^\\d{4}-\\d{2}-\\d{2}$": "a date written as YYYY-MM-DD",
+                "^https?://[^\\s]+$": "a web address starting with https://",
+                "^[a-z][a-z0-9_]*$": "an id of lowercase letters, digits and underscores"}
+        wanted = hint.get(error.validator_value, f"text matching {error.validator_value}")
+        return f"{where} is {error.instance!r}; it should be {wanted}."
+    if error.validator == "minItems":
+        return f"{where} is empty; it needs at least {error.validator_value} item(s)."
+    if error.validator == "minLength":
+        return f"{where} is empty; write the text or remove the field."
+    if error.validator == "minimum":
+        return f"{where} is {error.instance}; it cannot be below {error.validator_value}."
+    return f"{where}: {error.message}."
+
+
+def _stringify_dates(value):
+    # YAML turns 2026-01-01 into a date; the schema (and JSON editors) see it as a string.
+    if isinstance(value, dict):
+        return {str(k): _stringify_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stringify_dates(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return value
+
+
+class _Checker:
+    def __init__(self, directory: Path, today: dt.date):
+        self.directory = directory
+        self.today = today
+        self.problems: list[Problem] = []
+        self.raw = RawKnowledge()
+
+    def add(self, severity, source: _SourceFile | None, path: tuple, entry, message):
+        line = source.line(path) if source is not None and path is not None else None
+        self.problems.append(Problem(severity, source.name if source else str(self.directory), line, entry, message))
+
+    def parse(self, path: Path, schema_name: str):
+        """Parse one file and check it against its schema; return its data or None."""
+        source = _SourceFile(path, self.directory)
+        try:
+            data = source.load()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            self.problems.append(Problem(ERROR, source.name, line, None,
+                f"the file is not valid YAML ({exc.problem}); check the indentation and quoting near this line."))
+            return None, source
+        except yaml.YAMLError as exc:
+            self.add(ERROR, None, (), None, f"{source.name} is not valid YAML: {exc}")
+            return None, source
+        if not isinstance(data, dict):
+            self.problems.append(Problem(ERROR, source.name, 1, None,
+                "the file is empty or not a mapping; it should start with 'key: value' lines."))
+            return None, source
+        data = _stringify_dates(data)
+        entry = data.get("id") if isinstance(data.get("id"), str) else None
+        validator = _schema_validator(self.directory / schema_name)
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        for error in errors:
+            self.add(ERROR, source, tuple(error.absolute_path), entry, _schema_message(error))
+        return (None if errors else data), source
+
+    def run(self) -> Checked:
+        if not self.directory.is_dir():
+            self.problems.append(Problem(ERROR, str(self.directory), None, None,
+                "the knowledge directory does not exist; pass the folder that holds offices.yaml and services/."))
+            return Checked(self.raw, self.problems, "")
+        for name in ("offices.yaml", "categories.yaml"):
+            if not (self.directory / name).exists():
+                self.problems.append(Problem(ERROR, f"{self.directory.name}/{name}", None, None,
+                    f"{name} is missing; every knowledge base needs it."))
+        offices, offices_src = self._parse_list("offices.yaml", "offices.schema.json", "offices")
+        categories, _ = self._parse_list("categories.yaml", "categories.schema.json", "categories")
+        self.raw.offices, self.raw.categories = offices, categories
+        self._check_offices(offices, offices_src)
+        office_ids = {o["id"] for o in offices}
+        category_ids = {c["id"] for c in categories}
+        service_files = sorted((self.directory / "services").glob("*.yaml"))
+        if not service_files:
+            self.add(ERROR, None, None, None, "there are no service files in services/; add at least one <id>.yaml.")
+        seen: dict[str, _SourceFile] = {}
+        alias_owner: dict[str, tuple[str, _SourceFile]] = {}
+        for path in service_files:
+            data, source = self.parse(path, "service.schema.json")
+            if data is None:
+                continue
+            self._check_service(data, source, office_ids, category_ids, seen, alias_owner)
+            self.raw.services.append((path, data))
+        return Checked(self.raw, self.problems, content_version(self.directory))
+
+    def _parse_list(self, name, schema, key):
+        path = self.directory / name
+        if not path.exists():
+            return [], None
+        data, source = self.parse(path, schema)
+        items = data[key] if data else []
+        seen = set()
+        for i, item in enumerate(items):
+            if item["id"] in seen:
+                self.add(ERROR, source, (key, i, "id"), item["id"],
+                         f"the id '{item['id']}' is used twice in {name}; give each entry its own id.")
+            seen.add(item["id"])
+        return items, source
+
+    def _check_offices(self, offices, source):
+        for i, office in enumerate(offices):
+            if not PHONE.match(office["phone"].replace(" ", "")):
+                self.add(ERROR, source, ("offices", i, "phone"), office["id"],
+                         f"office '{office['id']}' has the phone number {office['phone']!r}, which is not a phone "
+                         "number; write it like 027-85395110, 12345 or 13800000000.")
+            self._check_english(office, source, ("offices", i), office["id"])
+
+    def _check_service(self, data, source, office_ids, category_ids, seen, alias_owner):
+        sid = data["id"]
+        if sid != source.path.stem:
+            self.add(ERROR, source, ("id",), sid,
+                     f"the id '{sid}' does not match the file name; rename the file to {sid}.yaml or set id: {source.path.stem}.")
+        if sid in seen:
+            self.add(ERROR, source, ("id",), sid,
+                     f"the service id '{sid}' is also used in {seen[sid].name}; each service needs its own id.")
+        seen[sid] = source
+        for i, office in enumerate(data["offices"]):
+            if office not in office_ids:
+                self.add(ERROR, source, ("offices", i), sid,
+                         f"service '{sid}' names the office '{office}', which is not in offices.yaml; "
+                         "fix the spelling or add the office there.")
+        if data["category"] not in category_ids:
+            self.add(ERROR, source, ("category",), sid,
+                     f"service '{sid}' has the category '{data['category']}', which is not in categories.yaml; "
+                     f"use one of: {', '.join(sorted(category_ids))}.")
+        conditions = set(data.get("conditions") or {})
+        used = set()
+        for i, document in enumerate(data["documents"]):
+            for key in ("condition", "unless"):
+                cond = document.get(key)
+                if cond is None:
+                    continue
+                used.add(cond)
+                if cond not in conditions:
+                    self.add(ERROR, source, ("documents", i, key), sid,
+                             f"document {i + 1} of '{sid}' depends on the condition '{cond}', which is not defined; "
+                             f"add it under 'conditions:' as a yes/no question, or use one of: {', '.join(sorted(conditions)) or 'none defined'}.")
+            self._check_dates(document, source, ("documents", i), sid)
+        for cond in sorted(conditions - used):
+            self.add(WARNING, source, ("conditions", cond), sid,
+                     f"the condition '{cond}' of '{sid}' is asked but no document depends on it; "
+                     "remove it or mark the documents it decides with 'condition: " + cond + "'.")
+        for i, fee in enumerate(data["fees"]):
+            self._check_dates(fee, source, ("fees", i), sid)
+        if dt.date.fromisoformat(data["updated"]) > self.today:
+            self.add(ERROR, source, ("updated",), sid,
+                     f"'{sid}' says it was updated on {data['updated']}, which is in the future; use the date of the edit.")
+        if len(data["examples"]) < 5:
+            self.add(WARNING, source, ("examples",), sid,
+                     f"'{sid}' has {len(data['examples'])} example question(s); add at least 5, in Chinese and English, "
+                     "so the matcher and the check of examples have something to work with.")
+        for i, alias in enumerate(data["aliases"]):
+            key = str(alias).strip().lower()
+            owner = alias_owner.get(key)
+            if owner and owner[0] != sid:
+                self.add(WARNING, source, ("aliases", i), sid,
+                         f"the alias '{alias}' of '{sid}' is also an alias of '{owner[0]}' ({owner[1].name}); "
+                         "a shared alias makes the bot ask which one is meant. Keep it on one service or make it more specific.")
+            else:
+                alias_owner[key] = (sid, source)
+        self._check_english(data, source, (), sid)
+
+    def _check_dates(self, item, source, path, sid):
+        start, end = item.get("effective_from"), item.get("effective_to")
+        if start and end and end < start:
+            self.add(ERROR, source, path + ("effective_to",), sid,
+                     f"{describe(path)} of '{sid}' ends ({end}) before it starts ({start}); swap or fix the dates.")
+
+    def _check_english(self, data, source, path, entry):
+        missing = []
+
+        def walk(value, at):
+            if isinstance(value, dict):
+                if "zh" in value and not value.get("en"):
+                    missing.append(at)
+                for key, child in value.items():
+                    walk(child, at + (key,))
+            elif isinstance(value, list):
+                for i, child in enumerate(value):
+                    walk(child, at + (i,))
+
+        walk(data, path)
+        for at in missing:
+            self.add(WARNING, source, at, entry,
+                     f"{describe(at)} of '{entry}' has no English text; add an 'en:' line so English-speaking citizens get it too.")
+
+
+def check_directory(directory: str | Path, today: dt.date | None = None) -> Checked:
+    """Run every schema and cross-reference check on a knowledge directory."""
+    return _Checker(Path(directory), today or dt.date.today()).run()
+
+
+def quality_warnings(directory: str | Path, checked: Checked) -> list[Problem]:
+    """Warnings that need the matcher: example questions that the matcher sends to another service."""
+    from bot.knowledge import build_knowledge
+    from bot.matching import ANSWER, Matcher
+
+    directory = Path(directory)
+    knowledge = build_knowledge(directory, checked.raw, checked.version)
+    matcher = Matcher(knowledge)
+    problems = []
+    for path, data in checked.raw.services:
+        source = None
+        for i, example in enumerate(data["examples"]):
+            decision = matcher.decide(str(example))
+            if decision.service_id == data["id"] or (decision.action != ANSWER and data["id"] in decision.options):
+                continue
+            source = source or _SourceFile(path, directory)
+            if decision.action == ANSWER:
+                outcome = f"is answered with '{decision.service_id}'"
+            elif decision.options:
+                outcome = f"gets a clarification between {', '.join(decision.options)} without '{data['id']}'"
+            else:
+                outcome = "is not matched at all (it would go to staff)"
+            problems.append(Problem(WARNING, source.name, source.line(("examples", i)), data["id"],
+                f"example question {i + 1} of '{data['id']}' ({example!r}) {outcome}; add a more specific alias "
+                "to this service or reword the example the way citizens ask."))
+    return problems
