@@ -136,6 +136,7 @@ class Service:
     level: str
     aliases: tuple[str, ...]
     examples: tuple[str, ...]
+    excludes: tuple[str, ...]
     offices: tuple[str, ...]
     eligibility: Text
     conditions: tuple[Condition, ...]
@@ -259,6 +260,7 @@ def _service(raw: dict, path: Path) -> Service:
         level=raw["level"],
         aliases=tuple(str(a) for a in raw["aliases"]),
         examples=tuple(str(e) for e in raw["examples"]),
+        excludes=tuple(str(e) for e in raw.get("excludes", ())),
         offices=tuple(raw["offices"]),
         eligibility=Text.parse(raw["eligibility"]),
         conditions=tuple(Condition(k, Text.parse(v)) for k, v in (raw.get("conditions") or {}).items()),

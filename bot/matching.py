@@ -23,11 +23,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
 
 from bot.knowledge import KnowledgeBase, Service
-from bot.text import compact, english_words, is_cjk, normalize, units
+from bot.text import compact, english_words, is_cjk, normalize, phonetic, units
 
 ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"
+STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
 
 # Words that say how someone asks, not what they ask about. Removed before coverage scoring.
 CHINESE_FILLERS = sorted(
@@ -47,7 +49,7 @@ class Thresholds:
 
     answer: float = 75.0
     margin: float = 12.0
-    clarify: float = 50.0
+    clarify: float = 40.0
     clarify_band: float = 25.0
     max_options: int = 4
 
@@ -74,6 +76,7 @@ class Decision:
 @dataclass(frozen=True)
 class _Phrase:
     service_id: str
+    excludes: bool  # a matter the service does not cover
     text: str  # compact normalized Chinese, or normalized English
     words: tuple[str, ...]  # English content words; empty for Chinese phrases
     cjk: bool
@@ -92,6 +95,8 @@ class Matcher:
             names = [service.name.zh, *( [service.name.en] if service.name.en else []), *service.aliases]
             for name in names:
                 self._add_phrase(service.id, name)
+            for phrase in service.excludes:
+                self._add_phrase(service.id, phrase, excludes=True)
             vocabulary = set()
             for text in (*names, *service.examples):
                 vocabulary.update(units(_strip_fillers(normalize(text))))
@@ -104,40 +109,56 @@ class Matcher:
         self._unknown_weight = 0.5 * math.log(total + 1)
         self._minimum_mass = 1.2 * math.log(total + 1)
 
-    def _add_phrase(self, service_id: str, raw: str) -> None:
+    def _add_phrase(self, service_id: str, raw: str, excludes: bool = False) -> None:
         text = normalize(raw)
         if not text:
             return
         if is_cjk(text):
-            self._phrases.append(_Phrase(service_id, compact(text), (), True))
+            self._phrases.append(_Phrase(service_id, excludes, phonetic(compact(text)), (), True))
         else:
             words = tuple(english_words(text))
             if words:
-                self._phrases.append(_Phrase(service_id, text, words, False))
+                self._phrases.append(_Phrase(service_id, excludes, text, words, False))
 
     # -- scoring -----------------------------------------------------------------------
 
     def scores(self, question: str) -> dict[str, float]:
-        """Score every service 0-100 for a question; services that share nothing are left out."""
-        return {sid: combine(p, c) for sid, (p, c) in self.signals(question).items()}
+        """Score every service 0-100 for a question; services that share nothing are left out.
 
-    def signals(self, question: str) -> dict[str, tuple[float, float]]:
-        """(phrase score, coverage score) per service, for scoring and for explaining a decision."""
+        When the question names a matter that a service explicitly excludes (结婚证补领), that
+        service drops out, and so does every service that only shares words with the question:
+        the question is about something the knowledge base does not cover.
+        """
+        signals = self.signals(question)
+        if any(excluded for _, _, excluded in signals.values()):
+            signals = {sid: v for sid, v in signals.items() if not v[2] and v[0] >= STRONG_PHRASE}
+        return {sid: combine(p, c) for sid, (p, c, _) in signals.items()}
+
+    def signals(self, question: str) -> dict[str, tuple[float, float, bool]]:
+        """(phrase score, coverage score, excluded) per service, for scoring and explaining."""
         normalized = normalize(question)
         if not normalized:
             return {}
         phrase: dict[str, float] = {}
-        question_compact = compact(normalized)
+        excluded: set[str] = set()
+        question_compact = phonetic(compact(normalized))
+        # Without the asking words, so that "户口怎么弄" counts as the fragment "户口".
+        question_core = phonetic(compact(_strip_fillers(normalized)))
         question_words = english_words(normalized)
         for p in self._phrases:
             if p.cjk:
-                score = _chinese_phrase_score(p.text, question_compact)
+                score = _chinese_phrase_score(p.text, question_compact, question_core)
             else:
                 score = _english_phrase_score(p.words, question_words)
+            if p.excludes:
+                if score >= STRONG_PHRASE:
+                    excluded.add(p.service_id)
+                continue
             if score > phrase.get(p.service_id, 0.0):
                 phrase[p.service_id] = score
         coverage = self._coverage(normalized)
-        return {sid: (phrase.get(sid, 0.0), coverage.get(sid, 0.0)) for sid in phrase.keys() | coverage.keys()}
+        return {sid: (phrase.get(sid, 0.0), coverage.get(sid, 0.0), sid in excluded)
+                for sid in phrase.keys() | coverage.keys() | excluded}
 
     def _coverage(self, normalized: str) -> dict[str, float]:
         content = _strip_fillers(normalized)
@@ -183,28 +204,39 @@ class Matcher:
 def combine(phrase: float, coverage: float) -> float:
     """One 0-100 score: a name or alias in the question is the strongest evidence, and coverage
     separates services that match the same words; coverage alone counts for less."""
-    return max(0.6 * phrase + 0.4 * coverage, 0.8 * coverage)
+    return 0.8 * max(phrase, coverage) + 0.2 * min(phrase, coverage)
 
 
 def _strip_fillers(normalized: str) -> str:
     return _FILLER_PATTERN.sub(" ", normalized)
 
 
-def _chinese_phrase_score(phrase: str, question: str) -> float:
-    if not question or not is_cjk(question):
+def _chinese_phrase_score(phrase: str, question: str, core: str) -> float:
+    """How well a Chinese phrase occurs in the question (both as phonetic keys), 0-100.
+
+    Exact occurrence scores 100; the phrase's characters in order with a short gap
+    ("二手房…过户") score a little less; a question that is only part of the phrase scores the
+    share it covers, which makes one-word questions ambiguous rather than answered.
+    """
+    if not question:
         return 0.0
     if phrase in question:
         return 100.0
-    if len(question) < len(phrase):
-        # The question is (perhaps) a fragment of the phrase: "身份证" of "身份证丢了".
-        if question in phrase:
-            return 100.0 * len(question) / len(phrase)
-        if len(question) >= 3:
-            return fuzz.ratio(question, phrase, score_cutoff=60) * len(question) / len(phrase)
+    length = len(phrase)
+    if 2 <= len(core) < length and core in phrase:
+        return _fragment_score(len(core), length)
+    allowed_misses = 0 if length <= 3 else 1 if length <= 6 else 2
+    common = LCSseq.similarity(phrase, question, score_cutoff=max(length - allowed_misses, 2))
+    if not common:
         return 0.0
-    if len(phrase) < 3:
-        return 0.0  # two characters with one wrong is no evidence
-    return fuzz.partial_ratio(phrase, question, score_cutoff=66)
+    if common >= length:
+        # All characters in order, with something in between: measure how far apart they are.
+        blocks = [op for op in LCSseq.opcodes(phrase, question) if op.tag == "equal"]
+        span = blocks[-1].dest_end - blocks[0].dest_start
+        return 95.0 * min(1.0, (length + 4) / span)
+    if len(question) < length:
+        return 0.0
+    return 100.0 * fuzz.partial_ratio(phrase, question, score_cutoff=75) / 100.0
 
 
 def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str]) -> float:
@@ -214,10 +246,16 @@ def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[st
     for word in phrase_words:
         best = max(_word_similarity(word, q) for q in question_words)
         matched += best
-    coverage = matched / len(phrase_words)
-    # Question words the phrase does not explain dilute the match only mildly; the coverage
-    # score weighs the rest of the question.
-    return 100.0 * coverage
+    if len(question_words) < len(phrase_words) and set(question_words) <= set(phrase_words):
+        return _fragment_score(len(question_words), len(phrase_words))
+    # Question words the phrase does not explain are weighed by the coverage score.
+    return 100.0 * matched / len(phrase_words)
+
+
+def _fragment_score(part: int, whole: int) -> float:
+    """A short question that is part of a name ("户口" of "新生儿户口登记"): strong enough to
+    answer when only one service has such a name, and to clarify when several do."""
+    return 70.0 + 30.0 * part / whole
 
 
 def _word_similarity(a: str, b: str) -> float:

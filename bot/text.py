@@ -36,6 +36,28 @@ def normalize(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+@lru_cache(maxsize=None)
+def _syllable(char: str) -> str:
+    from pypinyin.pinyin_dict import pinyin_dict  # imported on first use: it takes a few hundred ms
+
+    entry = pinyin_dict.get(ord(char))
+    if not entry:
+        return char
+    reading = unicodedata.normalize("NFKD", entry.split(",")[0])
+    reading = "".join(c for c in reading if not unicodedata.combining(c))
+    # One private-use character per toneless syllable keeps strings short for rapidfuzz.
+    return _SYLLABLES.setdefault(reading, chr(0xE000 + len(_SYLLABLES)))
+
+
+_SYLLABLES: dict[str, str] = {}
+
+
+def phonetic(text: str) -> str:
+    """Chinese characters replaced by their toneless syllable, so that homophone miswritings
+    (身分证, 户藉, 公基金, 低报) read the same as the right characters."""
+    return "".join(_syllable(ch) if _CJK.match(ch) else ch for ch in text)
+
+
 def compact(normalized: str) -> str:
     """Drop spaces: Chinese has none, so phrases match across any the user typed."""
     return normalized.replace(" ", "")

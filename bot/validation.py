@@ -156,6 +156,9 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         hint = {"^\\d{4}-\\d{2}-\\d{2}$": "a date written as YYYY-MM-DD",
                 "^https?://[^\\s]+$": "a web address starting with https://",
                 "^[a-z][a-z0-9_]*$": "an id of lowercase letters, digits and underscores"}
+        if error.absolute_path and error.absolute_path[-1] == "phone":
+            return (f"{where} is {error.instance!r}, which is not a phone number; "
+                    "write it like 027-85395110, 12345 or 13800000000.")
         wanted = hint.get(error.validator_value, f"text matching {error.validator_value}")
         return f"{where} is {error.instance!r}; it should be {wanted}."
     if error.validator == "minItems":
@@ -184,13 +187,15 @@ class _Checker:
         self.today = today
         self.problems: list[Problem] = []
         self.raw = RawKnowledge()
+        self.invalid_lists: set[str] = set()  # offices.yaml / categories.yaml with schema errors
 
     def add(self, severity, source: _SourceFile | None, path: tuple, entry, message):
         line = source.line(path) if source is not None and path is not None else None
         self.problems.append(Problem(severity, source.name if source else str(self.directory), line, entry, message))
 
-    def parse(self, path: Path, schema_name: str):
-        """Parse one file and check it against its schema; return its data or None."""
+    def parse(self, path: Path, schema_name: str, keep_invalid: bool = False):
+        """Parse one file and check it against its schema; return its data (None when invalid,
+        unless keep_invalid: offices and categories are still used to check references)."""
         source = _SourceFile(path, self.directory)
         try:
             data = source.load()
@@ -213,7 +218,7 @@ class _Checker:
         errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
             self.add(ERROR, source, tuple(error.absolute_path), entry, _schema_message(error))
-        return (None if errors else data), source
+        return (None if errors and not keep_invalid else data), source
 
     def run(self) -> Checked:
         if not self.directory.is_dir():
@@ -247,8 +252,11 @@ class _Checker:
         path = self.directory / name
         if not path.exists():
             return [], None
-        data, source = self.parse(path, schema)
-        items = data[key] if data else []
+        before = len(self.errors_so_far())
+        data, source = self.parse(path, schema, keep_invalid=True)
+        items = [i for i in (data or {}).get(key) or [] if isinstance(i, dict) and isinstance(i.get("id"), str)]
+        if len(self.errors_so_far()) > before:
+            self.invalid_lists.add(name)
         seen = set()
         for i, item in enumerate(items):
             if item["id"] in seen:
@@ -257,7 +265,12 @@ class _Checker:
             seen.add(item["id"])
         return items, source
 
+    def errors_so_far(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
     def _check_offices(self, offices, source):
+        if "offices.yaml" in self.invalid_lists:
+            return  # the schema errors already say what is wrong with them
         for i, office in enumerate(offices):
             if not PHONE.match(office["phone"].replace(" ", "")):
                 self.add(ERROR, source, ("offices", i, "phone"), office["id"],

@@ -1,0 +1,57 @@
+"""Shared fixtures: the bundled knowledge base, a scratch copy to break, a real ledger file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.assistant import Assistant, KnowledgeStore
+from bot.config import BUNDLED_KNOWLEDGE, Config
+from bot.knowledge import load_knowledge
+from bot.ledger import Ledger
+from bot.matching import Matcher
+
+TESTS = Path(__file__).parent
+
+
+def load_table(name: str) -> list:
+    """A YAML table of test cases from tests/cases/."""
+    return yaml.safe_load((TESTS / "cases" / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def knowledge():
+    return load_knowledge(BUNDLED_KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def matcher(knowledge):
+    return Matcher(knowledge)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path) -> Path:
+    """A writable copy of the bundled knowledge base, for tests that break or change it."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(BUNDLED_KNOWLEDGE, target)
+    return target
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.db")
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(database_path=tmp_path / "ledger.db")
+
+
+@pytest.fixture
+def assistant(ledger, config):
+    return Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), ledger, config)
