@@ -1,0 +1,45 @@
+"""The matcher: answer, clarify or escalate, on a table of questions and on whole question sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation import evaluate_cases, load_cases
+from bot.matching import Matcher, Thresholds
+from tests.conftest import TESTS, load_table
+
+CASES = load_table("matching.yaml")
+QUESTION_SETS = sorted((TESTS / "eval").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["q"] or "<empty>" for c in CASES])
+def test_decisions(matcher, case):
+    decision = matcher.decide(case["q"])
+    assert decision.action == case["action"], decision
+    if "service" in case:
+        assert decision.service_id == case["service"]
+    if "options" in case:
+        assert set(case["options"]) <= set(decision.options)
+        assert 2 <= len(decision.options) <= 4
+
+
+def test_a_clarification_never_answers_and_an_answer_has_no_options(matcher):
+    for case in CASES:
+        decision = matcher.decide(case["q"])
+        assert (decision.service_id is None) == (decision.action != "answer")
+        assert bool(decision.options) == (decision.action == "clarify")
+
+
+def test_thresholds_come_from_configuration(knowledge):
+    strict = Matcher(knowledge, Thresholds(answer=100.1, clarify=100.1))
+    assert strict.decide("身份证丢了怎么补办").action == "escalate"
+
+
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=[p.name for p in QUESTION_SETS])
+def test_question_sets_meet_the_bar(matcher, path: Path):
+    """Citizen question sets written apart from the knowledge base (see tests/eval/)."""
+    result = evaluate_cases(matcher, load_cases(path))
+    failed = result.below(min_accuracy=0.90, max_wrong=0.03, min_rejection=0.90, min_clarified=0.70)
+    assert not failed, result.summary_text()
