@@ -7,6 +7,7 @@ add their own presentation (buttons, prompts). Nothing here imports telegram.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import unicodedata
 from dataclasses import dataclass, replace
@@ -78,6 +79,8 @@ class Assistant:
     def ask(self, text: str | None, *, channel: str, user_id: str, chat_id: str | None = None,
             language: str | None = None, fmt: str = HTML, update_id: int | None = None) -> Reply:
         """Answer one question completely, record exactly what was said, and open a case if needed."""
+        if update_id is not None and (recorded := self.ledger.inquiry_for_update(update_id)):
+            return replayed(recorded)  # the same update again (after a crash): same answer, no second record
         snapshot = self.store.current
         question = clean_question(text)
         language = language or detect_language(question)
@@ -92,7 +95,7 @@ class Assistant:
                           score=decision.score, kb_version=snapshot.knowledge.version, reply="",
                           update_id=update_id)
         if decision.action != ESCALATE:
-            inquiry = replace(inquiry, reply="\n\n".join(messages))
+            inquiry = replace(inquiry, reply="\n\n".join(messages), messages=messages)
             return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None,
                          snapshot.knowledge.version)
         return self._escalate(inquiry, decision, language, snapshot)
@@ -101,6 +104,8 @@ class Assistant:
                language: str = "zh", fmt: str = HTML, update_id: int | None = None,
                answers: dict[str, bool] | None = None) -> Reply:
         """Send the checklist of a service the citizen picked (after a clarification or by browsing)."""
+        if update_id is not None and (recorded := self.ledger.inquiry_for_update(update_id)):
+            return replayed(recorded)
         snapshot = self.store.current
         knowledge = snapshot.knowledge
         service = knowledge.services.get(service_id)
@@ -112,7 +117,7 @@ class Assistant:
         inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
                           text=clean_question(question) or service.name.get(language), action=CHOSEN,
                           service_id=service_id, options=(), score=100.0, kb_version=knowledge.version,
-                          reply="\n\n".join(messages), update_id=update_id, answers=answers)
+                          reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers)
         return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version)
 
     def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str) -> tuple[str, ...]:
@@ -122,20 +127,43 @@ class Assistant:
             return (render_clarify(decision.options, knowledge, language, fmt),)
         return ()
 
-    def _escalate(self, inquiry: Inquiry, decision: Decision, language: str, snapshot: Snapshot) -> Reply:
+    def ask_person(self, inquiry_id: int, *, user_id: str, update_id: int | None = None,
+                   language: str | None = None) -> Reply | None:
+        """The citizen asked for a person after an answer or a clarification: open (or join) a case.
+
+        Returns None when the inquiry is not this citizen's (a forged or stale button)."""
+        if update_id is not None and (recorded := self.ledger.inquiry_for_update(update_id)):
+            return replayed(recorded)
+        row = self.ledger.inquiry(inquiry_id)
+        if row is None or row["user_id"] != user_id:
+            return None
+        language = language or row["language"]
+        options = tuple(json.loads(row["options"] or "[]"))
+        guesses = [row["service_id"]] if row["service_id"] else list(options)
+        decision = Decision(ESCALATE, None, (), row["score"] or 0.0)
+        inquiry = Inquiry(channel=row["channel"], user_id=user_id, chat_id=row["chat_id"], language=language,
+                          text=row["text"], action=ESCALATE, service_id=None, options=(), score=row["score"] or 0.0,
+                          kb_version=self.store.current.knowledge.version, reply="", update_id=update_id)
+        return self._escalate(inquiry, decision, language, self.store.current, guesses=guesses,
+                              service_id=row["service_id"])
+
+    def _escalate(self, inquiry: Inquiry, decision: Decision, language: str, snapshot: Snapshot,
+                  guesses: list[str] | None = None, service_id: str | None = None) -> Reply:
         """Record the question with a case: a new one, or the citizen's open case as a follow-up."""
+        if guesses is None:
+            guesses = [c.service_id for c in decision.candidates[:3]]
         with self.ledger.transaction():
             existing = self.ledger.open_case_of(inquiry.user_id)
             if existing:
                 case_id, due_at = existing["id"], parse_iso(existing["due_at"])
             else:
-                due_at = self.due_for(None)
+                due_at = self.due_for(service_id)
                 case_id = self.ledger.open_case(
                     channel=inquiry.channel, user_id=inquiry.user_id, chat_id=inquiry.chat_id, language=language,
-                    question=inquiry.text, guesses=[c.service_id for c in decision.candidates[:3]], due_at=due_at,
-                    kb_version=snapshot.knowledge.version)
+                    question=inquiry.text, guesses=guesses, due_at=due_at, kb_version=snapshot.knowledge.version)
             reply_text = self.escalation_text(case_id, due_at, language)
-            inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply=reply_text), case_id=case_id)
+            inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply=reply_text, messages=(reply_text,)),
+                                                    case_id=case_id)
             if existing:
                 self.ledger.add_event(case_id, "follow_up", f"citizen:{inquiry.user_id}",
                                       {"text": inquiry.text, "inquiry_id": inquiry_id})
@@ -158,3 +186,10 @@ class Assistant:
             day_length = dt.datetime.combine(dt.date.today(), business.end) - dt.datetime.combine(dt.date.today(), business.start)
             hours = service.time_limit.committed_days * day_length.total_seconds() / 3600
         return add_business_hours(self.ledger.now(), hours, self.config.business_hours)
+
+
+def replayed(row: dict) -> Reply:
+    """The Reply recorded for an inquiry, for an update handled again after a crash."""
+    decision = Decision(row["action"], row["service_id"], tuple(json.loads(row["options"] or "[]")), row["score"] or 0.0)
+    messages = tuple(json.loads(row["messages"])) if row["messages"] else (row["reply"],)
+    return Reply(decision, row["language"], messages, row["id"], row["case_id"], row["kb_version"])

@@ -1,10 +1,12 @@
-"""Case rules that do not depend on Telegram: due times counted in business hours."""
+"""Case rules (first-inquiry accountability) and due times counted in business hours. No Telegram here."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from bot.config import BusinessHours
+from bot.ledger import CLOSED, OPEN, Ledger, iso, parse_iso
 
 
 def add_business_hours(start: dt.datetime, hours: float, business: BusinessHours) -> dt.datetime:
@@ -45,3 +47,160 @@ def business_hours_between(start: dt.datetime, end: dt.datetime, business: Busin
 def format_due(due: dt.datetime, business: BusinessHours, language: str) -> str:
     local = due.astimezone(business.timezone)
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+# -- case rules ---------------------------------------------------------------------------
+
+OK, NOT_FOUND, IS_CLOSED, OWNED_BY_OTHER, ALREADY_YOURS, NOT_OWNER, NO_OFFER = (
+    "ok", "not_found", "closed", "owned_by_other", "already_yours", "not_owner", "no_offer")
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: str
+    name: str
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.id}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    case: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # "unclaimed", "warning" or "overdue"
+    case: dict
+
+
+class CaseDesk:
+    """Open, claim, transfer, answer, close and rate cases. Every step is an event in the ledger."""
+
+    def __init__(self, ledger: Ledger, business: BusinessHours, *, unclaimed_minutes: float = 30.0,
+                 warn_fraction: float = 0.8):
+        self.ledger = ledger
+        self.business = business
+        self.unclaimed_minutes = unclaimed_minutes
+        self.warn_fraction = warn_fraction
+
+    def get(self, case_id: int) -> dict | None:
+        return self.ledger.case(case_id)
+
+    def claim(self, case_id: int, staff: Staff) -> Outcome:
+        case = self.get(case_id)
+        if case is None:
+            return Outcome(NOT_FOUND)
+        if case["status"] != OPEN:
+            return Outcome(IS_CLOSED, case)
+        if case["owner_id"] == staff.id:
+            return Outcome(ALREADY_YOURS, case)
+        if self.ledger.claim_case(case_id, staff.id, staff.name):
+            return Outcome(OK, self.get(case_id))
+        return Outcome(OWNED_BY_OTHER, self.get(case_id))
+
+    def offer_transfer(self, case_id: int, owner: Staff, colleague: Staff) -> Outcome:
+        case = self.get(case_id)
+        if case is None:
+            return Outcome(NOT_FOUND)
+        if case["status"] != OPEN:
+            return Outcome(IS_CLOSED, case)
+        if case["owner_id"] != owner.id:
+            return Outcome(NOT_OWNER, case)
+        self.ledger.add_event(case_id, "transfer_offered", owner.actor, {"to": colleague.id, "to_name": colleague.name},
+                              changes={"transfer_to": colleague.id})
+        return Outcome(OK, self.get(case_id))
+
+    def accept_transfer(self, case_id: int, colleague: Staff) -> Outcome:
+        case = self.get(case_id)
+        if case is None:
+            return Outcome(NOT_FOUND)
+        if case["status"] != OPEN:
+            return Outcome(IS_CLOSED, case)
+        if case["transfer_to"] != colleague.id:
+            return Outcome(NO_OFFER, case)
+        # Until this moment the previous owner stays responsible.
+        self.ledger.add_event(case_id, "transfer_accepted", colleague.actor,
+                              {"from": case["owner_id"], "from_name": case["owner_name"], "name": colleague.name},
+                              changes={"owner_id": colleague.id, "owner_name": colleague.name, "transfer_to": None})
+        return Outcome(OK, self.get(case_id))
+
+    def reply(self, case_id: int, staff: Staff, text: str, media: str | None = None) -> Outcome:
+        """Record a staff answer. An unclaimed case is claimed by whoever answers it first."""
+        case = self.get(case_id)
+        if case is None:
+            return Outcome(NOT_FOUND)
+        if case["owner_id"] is None and case["status"] == OPEN:
+            self.claim(case_id, staff)
+            case = self.get(case_id)
+        if case["owner_id"] != staff.id:
+            return Outcome(NOT_OWNER, case)
+        changes = {} if case["first_reply_at"] else {"first_reply_at": iso(self.ledger.now())}
+        self.ledger.add_event(case_id, "replied", staff.actor, {"text": text, "media": media}, changes=changes)
+        return Outcome(OK, self.get(case_id))
+
+    def note_follow_up(self, case_id: int, user_id: str, text: str, media: str | None = None) -> None:
+        self.ledger.add_event(case_id, "follow_up", f"citizen:{user_id}", {"text": text, "media": media})
+
+    def close(self, case_id: int, actor: str, reason: str = "") -> Outcome:
+        case = self.get(case_id)
+        if case is None:
+            return Outcome(NOT_FOUND)
+        if case["status"] == CLOSED:
+            return Outcome(IS_CLOSED, case)
+        self.ledger.add_event(case_id, "closed", actor, {"reason": reason},
+                              changes={"status": CLOSED, "closed_at": iso(self.ledger.now())})
+        return Outcome(OK, self.get(case_id))
+
+    def rate(self, case_id: int, user_id: str, stars: int, comment: str = "") -> Outcome:
+        """Record the citizen's rating; 2 stars or fewer reopens the case for the supervisors."""
+        case = self.get(case_id)
+        if case is None or case["user_id"] != user_id:
+            return Outcome(NOT_FOUND)
+        if case["rating"] is not None:
+            return Outcome(ALREADY_YOURS, case)
+        self.ledger.add_event(case_id, "rated", f"citizen:{user_id}", {"stars": stars, "comment": comment},
+                              changes={"rating": stars})
+        if stars <= 2:
+            self.ledger.add_event(case_id, "reopened", "bot", {"reason": "low rating", "stars": stars},
+                                  changes={"status": OPEN, "closed_at": None, "owner_id": None, "owner_name": None,
+                                           "claimed_at": None})
+        return Outcome(OK, self.get(case_id))
+
+    def add_comment(self, case_id: int, user_id: str, comment: str) -> None:
+        self.ledger.add_event(case_id, "comment", f"citizen:{user_id}", {"text": comment})
+
+    # -- supervision (电子监察) ----------------------------------------------------------
+
+    def alerts(self, now: dt.datetime) -> list[Alert]:
+        """Cases needing a reminder, a deadline warning or an overdue alert, each at most once."""
+        result = []
+        for case in self.ledger.cases(OPEN):
+            opened, due = parse_iso(case["opened_at"]), parse_iso(case["due_at"])
+            if case["owner_id"] is None and not case["reminded_at"] and \
+                    now - opened >= dt.timedelta(minutes=self.unclaimed_minutes):
+                result.append(Alert("unclaimed", case))
+            if due is None:
+                continue
+            if now >= due:
+                if not case["overdue_at"]:
+                    result.append(Alert("overdue", case))
+                continue
+            total = business_hours_between(opened, due, self.business)
+            used = business_hours_between(opened, now, self.business)
+            if case["owner_id"] and not case["warned_at"] and total and used / total >= self.warn_fraction:
+                result.append(Alert("warning", case))
+        return result
+
+    def record_alert(self, alert: Alert) -> None:
+        column = {"unclaimed": "reminded_at", "warning": "warned_at", "overdue": "overdue_at"}[alert.kind]
+        kind = {"unclaimed": "reminded", "warning": "warned", "overdue": "overdue"}[alert.kind]
+        self.ledger.add_event(alert.case["id"], kind, "bot", {"due_at": alert.case["due_at"]},
+                              changes={column: iso(self.ledger.now())})

@@ -182,6 +182,30 @@ def validate(directory, strict, as_json):
     sys.exit(1 if errors or (strict and warnings) else 0)
 
 
+@cli.command()
+def run():
+    """Run the Telegram bot, configured from the environment (and .env).
+
+    Polls for updates, or serves a webhook when WEBHOOK_URL is set. Needs at least
+    TELEGRAM_BOT_TOKEN and STAFF_CHAT_ID. Example:
+
+        TELEGRAM_BOT_TOKEN=123:ABC... STAFF_CHAT_ID=-1001234567890 python -m bot run
+    """
+    import asyncio
+    import logging
+
+    from bot.app import serve
+
+    config = _config(telegram=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would contain the token
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        asyncio.run(serve(config))
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main() -> None:
     cli(prog_name="python -m bot")
 

@@ -34,12 +34,13 @@ def parse_iso(text: str | None) -> dt.datetime | None:
 
 
 OPEN, CLOSED = "open", "closed"
+PENDING, SENT, UNDELIVERABLE = "pending", "sent", "undeliverable"
 
 _SCHEMA = {
     "inquiries": (
         {"id": int, "at": str, "channel": str, "user_id": str, "chat_id": str, "language": str, "text": str,
          "action": str, "service_id": str, "options": str, "score": float, "kb_version": str, "reply": str,
-         "update_id": int, "case_id": int, "answers": str},
+         "messages": str, "update_id": int, "case_id": int, "answers": str},
         {"not_null": {"at", "channel", "user_id", "text", "action", "kb_version", "reply"}},
     ),
     "cases": (
@@ -64,10 +65,15 @@ _SCHEMA = {
     ),
     "outbox": (
         {"id": int, "created_at": str, "chat_id": str, "method": str, "payload": str, "status": str,
-         "attempts": int, "last_error": str, "sent_at": str, "case_id": int, "message_id": int, "next_try_at": str},
+         "attempts": int, "last_error": str, "sent_at": str, "case_id": int, "message_id": int, "next_try_at": str,
+         "dedupe_key": str, "purpose": str},
         {"not_null": {"created_at", "chat_id", "method", "payload", "status"}},
     ),
     "state": ({"key": str, "value": str}, {"pk": "key"}),
+    # Which case a message in the staff chat belongs to, so that a reply to it reaches the citizen.
+    "message_links": ({"chat_id": str, "message_id": int, "case_id": int}, {"pk": ("chat_id", "message_id")}),
+    # Per-chat preferences and the state of short conversations (language, tailoring), kept across restarts.
+    "chats": ({"chat_id": str, "language": str, "flow": str, "updated_at": str}, {"pk": "chat_id"}),
 }
 
 _APPEND_ONLY_TRIGGERS = """
@@ -95,6 +101,7 @@ class Inquiry:
     reply: str
     update_id: int | None = None
     answers: dict[str, bool] | None = None
+    messages: tuple[str, ...] = ()  # the reply as sent, message by message; `reply` joins them
 
 
 class Ledger:
@@ -118,9 +125,11 @@ class Ledger:
             self.db[name].create(columns, pk=options.get("pk", "id"), not_null=options.get("not_null"),
                                  if_not_exists=True)
         self.db.executescript(_APPEND_ONLY_TRIGGERS)
+        self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL")
+        self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS inquiries_update ON inquiries(update_id) WHERE update_id IS NOT NULL")
         for table, columns in (("inquiries", ["user_id", "at"]), ("inquiries", ["update_id"]),
                                ("cases", ["status"]), ("cases", ["user_id", "status"]), ("case_events", ["case_id"]),
-                               ("outbox", ["status"])):
+                               ("outbox", ["status", "next_try_at"])):
             self.db[table].create_index(columns, if_not_exists=True)
 
     def close(self) -> None:
@@ -137,11 +146,16 @@ class Ledger:
             "chat_id": inquiry.chat_id, "language": inquiry.language, "text": inquiry.text,
             "action": inquiry.action, "service_id": inquiry.service_id, "options": json.dumps(list(inquiry.options)),
             "score": inquiry.score, "kb_version": inquiry.kb_version, "reply": inquiry.reply,
+            "messages": json.dumps(list(inquiry.messages or (inquiry.reply,)), ensure_ascii=False),
             "update_id": inquiry.update_id, "case_id": case_id,
             "answers": json.dumps(inquiry.answers, ensure_ascii=False) if inquiry.answers else None,
         }
         with self.db.atomic():
             return self.db["inquiries"].insert(row).last_pk
+
+    def inquiry(self, inquiry_id: int) -> dict | None:
+        rows = list(self.db["inquiries"].rows_where("id = ?", [inquiry_id]))
+        return rows[0] if rows else None
 
     def inquiries(self, user_id: str | None = None) -> list[dict]:
         where, args = ("user_id = ?", [user_id]) if user_id else (None, None)
@@ -205,6 +219,121 @@ class Ledger:
     def _event(self, case_id: int, kind: str, actor: str, detail: dict | None) -> None:
         self.db["case_events"].insert({"case_id": case_id, "at": iso(self.now()), "kind": kind, "actor": actor,
                                        "detail": json.dumps(detail or {}, ensure_ascii=False)})
+
+    def claim_case(self, case_id: int, staff_id: str, staff_name: str) -> bool:
+        """Make staff the owner if nobody owns the open case yet. Exactly one of two racing claims wins."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE cases SET owner_id = ?, owner_name = ?, claimed_at = ? "
+                "WHERE id = ? AND owner_id IS NULL AND status = ?",
+                [staff_id, staff_name, iso(self.now()), case_id, OPEN])
+            if cursor.rowcount != 1:
+                return False
+            self._event(case_id, "claimed", f"staff:{staff_id}", {"name": staff_name})
+        return True
+
+    def cases_where(self, where: str, args: list) -> list[dict]:
+        return list(self.db["cases"].rows_where(where, args, order_by="id"))
+
+    # -- updates (at-least-once handling) ----------------------------------------------
+
+    def record_update(self, update_id: int, payload: str) -> bool:
+        """Remember an update before it is handled; False when it was handled already."""
+        rows = list(self.db["updates"].rows_where("update_id = ?", [update_id]))
+        if rows:
+            return rows[0]["handled_at"] is None
+        with self.db.atomic():
+            self.db["updates"].insert({"update_id": update_id, "received_at": iso(self.now()), "payload": payload})
+        return True
+
+    def mark_update_handled(self, update_id: int) -> None:
+        with self.db.atomic():
+            self.db["updates"].update(update_id, {"handled_at": iso(self.now())})
+
+    def unhandled_updates(self) -> list[dict]:
+        return list(self.db["updates"].rows_where("handled_at IS NULL", order_by="update_id"))
+
+    def inquiry_for_update(self, update_id: int) -> dict | None:
+        rows = list(self.db["inquiries"].rows_where("update_id = ?", [update_id]))
+        return rows[0] if rows else None
+
+    # -- outbox -----------------------------------------------------------------------
+
+    def enqueue(self, chat_id: str | int, method: str, payload: dict, *, case_id: int | None = None,
+                dedupe_key: str | None = None, purpose: str | None = None) -> int:
+        """Write an outgoing message as pending. The same dedupe_key never queues a second message."""
+        if dedupe_key:
+            rows = list(self.db["outbox"].rows_where("dedupe_key = ?", [dedupe_key]))
+            if rows:
+                return rows[0]["id"]
+        with self.db.atomic():
+            return self.db["outbox"].insert({
+                "created_at": iso(self.now()), "chat_id": str(chat_id), "method": method,
+                "payload": json.dumps(payload, ensure_ascii=False), "status": PENDING, "attempts": 0,
+                "case_id": case_id, "dedupe_key": dedupe_key, "purpose": purpose,
+                "next_try_at": iso(self.now()),
+            }).last_pk
+
+    def outbox_message(self, message_id: int) -> dict:
+        return self.db["outbox"].get(message_id)
+
+    def due_messages(self, limit: int = 100) -> list[dict]:
+        return list(self.db["outbox"].rows_where("status = ? AND next_try_at <= ?", [PENDING, iso(self.now())],
+                                                 order_by="id", limit=limit))
+
+    def outbox_rows(self, status: str | None = None) -> list[dict]:
+        where, args = ("status = ?", [status]) if status else (None, None)
+        return list(self.db["outbox"].rows_where(where, args, order_by="id"))
+
+    def mark_sent(self, row_id: int, message_id: int | None) -> None:
+        with self.db.atomic():
+            row = self.db["outbox"].get(row_id)
+            self.db["outbox"].update(row_id, {"status": SENT, "sent_at": iso(self.now()), "message_id": message_id,
+                                              "attempts": row["attempts"] + 1})
+            if row["case_id"] and message_id:
+                self.db["message_links"].upsert({"chat_id": row["chat_id"], "message_id": message_id,
+                                                 "case_id": row["case_id"]}, pk=("chat_id", "message_id"))
+                if row["purpose"] == "case_card":
+                    self.db["cases"].update(row["case_id"], {"staff_message_id": message_id,
+                                                             "staff_chat_id": row["chat_id"]})
+
+    def mark_retry(self, row_id: int, error: str, next_try_at: dt.datetime) -> None:
+        with self.db.atomic():
+            row = self.db["outbox"].get(row_id)
+            self.db["outbox"].update(row_id, {"attempts": row["attempts"] + 1, "last_error": error[:500],
+                                              "next_try_at": iso(next_try_at)})
+
+    def mark_undeliverable(self, row_id: int, error: str) -> None:
+        with self.db.atomic():
+            row = self.db["outbox"].get(row_id)
+            self.db["outbox"].update(row_id, {"status": UNDELIVERABLE, "attempts": row["attempts"] + 1,
+                                              "last_error": error[:500]})
+            if row["case_id"]:
+                self._event(row["case_id"], "undeliverable", "bot", {"outbox_id": row_id, "error": error[:200]})
+
+    def link_message(self, chat_id: str | int, message_id: int, case_id: int) -> None:
+        with self.db.atomic():
+            self.db["message_links"].upsert({"chat_id": str(chat_id), "message_id": message_id, "case_id": case_id},
+                                            pk=("chat_id", "message_id"))
+
+    def case_for_message(self, chat_id: str | int, message_id: int) -> int | None:
+        rows = list(self.db["message_links"].rows_where("chat_id = ? AND message_id = ?", [str(chat_id), message_id]))
+        return rows[0]["case_id"] if rows else None
+
+    def case_for_topic(self, chat_id: str | int, topic_id: int) -> int | None:
+        rows = list(self.db["cases"].rows_where("staff_chat_id = ? AND topic_id = ?", [str(chat_id), topic_id],
+                                                order_by="id desc", limit=1))
+        return rows[0]["id"] if rows else None
+
+    # -- chats: language choice and conversation state ----------------------------------
+
+    def chat(self, chat_id: str | int) -> dict:
+        rows = list(self.db["chats"].rows_where("chat_id = ?", [str(chat_id)]))
+        return rows[0] if rows else {"chat_id": str(chat_id), "language": None, "flow": None}
+
+    def update_chat(self, chat_id: str | int, **values) -> None:
+        with self.db.atomic():
+            self.db["chats"].upsert({"chat_id": str(chat_id), **values, "updated_at": iso(self.now())}, pk="chat_id")
 
     # -- key/value state (polling offset and the like) ----------------------------------
 

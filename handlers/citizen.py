@@ -1,0 +1,298 @@
+"""Citizens in a private chat: questions, clarifications, browsing, cases, feedback and ratings."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.app import Services, services_of
+from bot.assistant import Reply
+from bot.cases import format_due
+from bot.ledger import parse_iso
+from bot.matching import ANSWER, CLARIFY, ESCALATE
+from bot.render import message
+from handlers.common import esc, keyboard, language_for, parse_callback, staff_text
+from handlers.staff import post_case, tell_case_thread
+
+log = logging.getLogger(__name__)
+
+
+def say(key: str, language: str, **values) -> str:
+    """A citizen-facing sentence, escaped for Telegram HTML."""
+    return esc(message(key, language, **values))
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcomes the citizen in their language and says what the assistant can do."""
+    services = services_of(context)
+    language = language_for(update, services)
+    await services.outbox.send_text(update.effective_chat.id, say("start", language),
+                                    dedupe_key=f"u{update.update_id}:start")
+
+
+async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offers Chinese or English; the choice is remembered."""
+    services = services_of(context)
+    buttons = keyboard([[("中文", "lang:zh"), ("English", "lang:en")]])
+    await services.outbox.send_text(update.effective_chat.id, say("language.choose", "zh"), keyboard=buttons,
+                                    dedupe_key=f"u{update.update_id}:lang")
+
+
+async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services = services_of(context)
+    query = update.callback_query
+    parts = parse_callback(query.data, "lang", 1)
+    if not parts or parts[0] not in ("zh", "en"):
+        await query.answer(message("button.invalid", "zh"), show_alert=True)
+        return
+    services.ledger.update_chat(update.effective_chat.id, language=parts[0])
+    await query.answer()
+    await services.outbox.send_text(update.effective_chat.id, say("language.set", parts[0]),
+                                    dedupe_key=f"u{update.update_id}:langset")
+
+
+async def browse_categories(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Shows the categories of services as buttons."""
+    services = services_of(context)
+    language = language_for(update, services)
+    knowledge = services.store.current.knowledge
+    rows = [[(c.name.get(language), f"cat:{c.id}")] for c in knowledge.categories.values() if knowledge.services_in(c.id)]
+    await services.outbox.send_text(update.effective_chat.id, say("services.categories", language),
+                                    keyboard=keyboard(rows), dedupe_key=f"u{update.update_id}:cats")
+
+
+async def browse_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services = services_of(context)
+    query = update.callback_query
+    language = language_for(update, services)
+    knowledge = services.store.current.knowledge
+    parts = parse_callback(query.data, "cat", 1)
+    if not parts or parts[0] not in knowledge.categories:
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer()
+    rows = [[(s.name.get(language), f"svc:{s.id}")] for s in knowledge.services_in(parts[0])]
+    await services.outbox.send_text(update.effective_chat.id, say("services.in_category", language),
+                                    keyboard=keyboard(rows), dedupe_key=f"u{update.update_id}:svcs")
+
+
+async def browse_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services = services_of(context)
+    query = update.callback_query
+    parts = parse_callback(query.data, "svc", 1)
+    language = language_for(update, services)
+    if not parts or parts[0] not in services.store.current.knowledge.services:
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer()
+    reply = services.assistant.choose(parts[0], question=f"/services {parts[0]}", channel="telegram",
+                                      user_id=str(update.effective_user.id), chat_id=str(update.effective_chat.id),
+                                      language=language, update_id=update.update_id)
+    await send_reply(services, update, reply)
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers a question with the complete checklist, a clarification, or a case for staff."""
+    services = services_of(context)
+    msg = update.effective_message
+    chat = services.ledger.chat(update.effective_chat.id)
+    if chat["flow"] and chat["flow"].startswith("comment:"):
+        await _record_comment(services, update, int(chat["flow"].split(":")[1]), msg.text or "")
+        return
+    language = language_for(update, services, msg.text)
+    reply = services.assistant.ask(msg.text, channel="telegram", user_id=str(update.effective_user.id),
+                                   chat_id=str(update.effective_chat.id), language=language,
+                                   update_id=update.update_id)
+    await send_reply(services, update, reply)
+
+
+async def send_reply(services: Services, update: Update, reply: Reply) -> None:
+    """Send a Reply with the buttons its decision calls for, and tell staff about a case."""
+    chat_id, key = update.effective_chat.id, f"u{update.update_id}"
+    language, inquiry = reply.language, reply.inquiry_id
+    buttons = None
+    if reply.decision.action in (ANSWER, "chosen"):
+        buttons = keyboard([[(message("button.helpful", language), f"fb:{inquiry}"),
+                             (message("button.ask_person", language), f"ask:{inquiry}")]])
+    elif reply.decision.action == CLARIFY:
+        knowledge = services.store.current.knowledge
+        rows = [[(knowledge.services[o].name.get(language), f"pick:{inquiry}:{o}")]
+                for o in reply.decision.options if o in knowledge.services]
+        rows.append([(message("clarify.none", language), f"ask:{inquiry}")])
+        buttons = keyboard(rows)
+    for i, text in enumerate(reply.messages):
+        last = i == len(reply.messages) - 1
+        await services.outbox.send_text(chat_id, text if reply.decision.action in (ANSWER, "chosen", CLARIFY)
+                                        else esc(text), keyboard=buttons if last else None,
+                                        case_id=reply.case_id, dedupe_key=f"{key}:{i}")
+    if reply.decision.action == ESCALATE and reply.case_id:
+        await _tell_staff_about(services, update, reply)
+
+
+async def _tell_staff_about(services: Services, update: Update, reply: Reply) -> None:
+    case = services.ledger.case(reply.case_id)
+    if case["inquiry_id"] == reply.inquiry_id:
+        await post_case(services, update.get_bot(), reply.case_id)  # a new case
+    else:
+        text = services.ledger.inquiry(reply.inquiry_id)["text"]
+        await tell_case_thread(services, reply.case_id, staff_text("staff.follow_up", case_id=reply.case_id,
+                                                                   text=text[:3500]),
+                               dedupe_key=f"u{update.update_id}:follow")
+
+
+async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The citizen picked one of the services offered in a clarification."""
+    services = services_of(context)
+    query = update.callback_query
+    parts = parse_callback(query.data, "pick", 2)
+    row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
+    language = language_for(update, services)
+    if row is None or row["user_id"] != str(update.effective_user.id) or parts[1] not in json.loads(row["options"] or "[]"):
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer()
+    reply = services.assistant.choose(parts[1], question=row["text"], channel="telegram",
+                                      user_id=str(update.effective_user.id), chat_id=str(update.effective_chat.id),
+                                      language=language, update_id=update.update_id)
+    await send_reply(services, update, reply)
+
+
+async def ask_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[Ask a person] or [None of these]: opens a case (or joins the open one) for the question."""
+    services = services_of(context)
+    query = update.callback_query
+    parts = parse_callback(query.data, "ask", 1)
+    language = language_for(update, services)
+    reply = None
+    if parts and parts[0].isdigit():
+        reply = services.assistant.ask_person(int(parts[0]), user_id=str(update.effective_user.id),
+                                              update_id=update.update_id, language=language)
+    if reply is None:
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer()
+    services.ledger.record_feedback(int(parts[0]), str(update.effective_user.id), "ask_person")
+    await send_reply(services, update, reply)
+
+
+async def helpful(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[This answers my question]: recorded as feedback on the inquiry."""
+    services = services_of(context)
+    query = update.callback_query
+    parts = parse_callback(query.data, "fb", 1)
+    row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
+    language = language_for(update, services)
+    if row is None or row["user_id"] != str(update.effective_user.id):
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    services.ledger.record_feedback(row["id"], row["user_id"], "helpful")
+    await query.answer(message("feedback.thanks", language))
+
+
+async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo, voice message, sticker or file: forwarded to staff during an open case, else explained."""
+    services = services_of(context)
+    user_id, chat_id, key = str(update.effective_user.id), update.effective_chat.id, f"u{update.update_id}"
+    language = language_for(update, services)
+    case = services.ledger.open_case_of(user_id)
+    if case is None:
+        await services.outbox.send_text(chat_id, say("media.no_case", language), dedupe_key=f"{key}:media")
+        return
+    msg = update.effective_message
+    services.desk.note_follow_up(case["id"], user_id, msg.caption or "", media=_kind(msg))
+    await tell_case_thread(services, case["id"], staff_text("staff.media_follow_up", case_id=case["id"]),
+                           dedupe_key=f"{key}:mediahead")
+    await services.outbox.copy(services.config.staff_chat_id, chat_id, msg.message_id, case_id=case["id"],
+                               thread_id=case["topic_id"], reply_to=case["staff_message_id"],
+                               dedupe_key=f"{key}:mediacopy")
+    await services.outbox.send_text(chat_id, say("media.forwarded", language, case_id=case["id"]),
+                                    dedupe_key=f"{key}:mediaok")
+
+
+def _kind(msg) -> str:
+    for kind in ("photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note", "location",
+                 "contact"):
+        if getattr(msg, kind, None):
+            return kind
+    return "other"
+
+
+async def my_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Shows the citizen's own open case, and nobody else's."""
+    services = services_of(context)
+    language = language_for(update, services)
+    case = services.ledger.open_case_of(str(update.effective_user.id))
+    if case is None:
+        text = say("mycase.none", language)
+    else:
+        due = parse_iso(case["due_at"])
+        text = say("mycase.status", language, case_id=case["id"], question=case["question"][:500],
+                   status=message("mycase.owned" if case["owner_id"] else "mycase.waiting", language),
+                   due=format_due(due, services.config.business_hours, language) if due else "—")
+    await services.outbox.send_text(update.effective_chat.id, text, dedupe_key=f"u{update.update_id}:mycase")
+
+
+async def end_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Lets the citizen close their open case, then asks for a rating."""
+    from handlers.staff import ask_for_rating, refresh_card
+
+    services = services_of(context)
+    language = language_for(update, services)
+    user_id, key = str(update.effective_user.id), f"u{update.update_id}"
+    case = services.ledger.open_case_of(user_id)
+    if case is None:
+        await services.outbox.send_text(update.effective_chat.id, say("end.none", language), dedupe_key=f"{key}:end")
+        return
+    outcome = services.desk.close(case["id"], f"citizen:{user_id}", reason="closed by the citizen")
+    await services.outbox.send_text(update.effective_chat.id, say("end.closed", language, case_id=case["id"]),
+                                    dedupe_key=f"{key}:end")
+    await tell_case_thread(services, case["id"], staff_text("staff.closed_by_citizen", case_id=case["id"]),
+                           dedupe_key=f"{key}:endstaff")
+    await refresh_card(services, case["id"], dedupe_key=f"{key}:card")
+    await ask_for_rating(services, outcome.case, dedupe_key=f"{key}:rate")
+
+
+async def rated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Records a 1-5 rating of a closed case; 2 or less reopens it for the supervisors."""
+    services = services_of(context)
+    query = update.callback_query
+    parts = parse_callback(query.data, "rate", 2)
+    language = language_for(update, services)
+    user_id, key = str(update.effective_user.id), f"u{update.update_id}"
+    if not parts or not parts[0].isdigit() or parts[1] not in {"1", "2", "3", "4", "5"}:
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    case_id, stars = int(parts[0]), int(parts[1])
+    outcome = services.desk.rate(case_id, user_id, stars)
+    if not outcome.ok:
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer(message("rate.thanks", language))
+    if stars <= 2:
+        services.ledger.update_chat(update.effective_chat.id, flow=f"comment:{case_id}")
+        await services.outbox.send_text(update.effective_chat.id, say("rate.low", language), dedupe_key=f"{key}:low")
+        await tell_case_thread(services, case_id, staff_text("staff.reopened", case_id=case_id, stars=stars),
+                               dedupe_key=f"{key}:reopened")
+    else:
+        await services.outbox.send_text(update.effective_chat.id, say("rate.thanks", language),
+                                        dedupe_key=f"{key}:thanks")
+
+
+async def _record_comment(services: Services, update: Update, case_id: int, text: str) -> None:
+    user_id, key = str(update.effective_user.id), f"u{update.update_id}"
+    language = language_for(update, services)
+    services.desk.add_comment(case_id, user_id, text)
+    services.ledger.update_chat(update.effective_chat.id, flow=None)
+    await services.outbox.send_text(update.effective_chat.id, say("rate.comment_thanks", language),
+                                    dedupe_key=f"{key}:comment")
+    await tell_case_thread(services, case_id, staff_text("staff.comment", case_id=case_id, text=text[:3500]),
+                           dedupe_key=f"{key}:commentstaff")
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Callback data the bot never issued."""
+    services = services_of(context)
+    await update.callback_query.answer(message("button.invalid", language_for(update, services)), show_alert=True)

@@ -1,0 +1,76 @@
+"""Small helpers shared by the handlers: who is asking, in which language, and keyboards."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from bot.app import Services
+from bot.cases import Staff
+from bot.render import message
+from bot.text import detect_language
+
+
+def language_for(update: Update, services: Services, text: str | None = None) -> str:
+    """The citizen's chosen language, else Telegram's language_code, else the question's language."""
+    chat = update.effective_chat
+    chosen = services.ledger.chat(chat.id)["language"] if chat else None
+    if chosen:
+        return chosen
+    code = update.effective_user.language_code if update.effective_user else None
+    if code:
+        return "zh" if code.lower().startswith("zh") else "en"
+    return detect_language(text) if text else "zh"
+
+
+def is_private(update: Update) -> bool:
+    return bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
+
+
+def in_staff_chat(update: Update, services: Services) -> bool:
+    return bool(update.effective_chat and update.effective_chat.id == services.config.staff_chat_id)
+
+
+def is_staff(update: Update, services: Services) -> bool:
+    """Staff act from the staff chat (being a member is the check), or privately when listed in STAFF_USER_IDS."""
+    user = update.effective_user
+    if user is None:
+        return False
+    return in_staff_chat(update, services) or user.id in services.config.staff_user_ids
+
+
+def is_admin(update: Update, services: Services) -> bool:
+    user = update.effective_user
+    return bool(user and user.id in services.config.admin_user_ids)
+
+
+def staff_of(update: Update) -> Staff:
+    user = update.effective_user
+    name = user.full_name or (f"@{user.username}" if user.username else str(user.id))
+    return Staff(str(user.id), name)
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
+                                 for row in rows])
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def staff_text(key: str, **values) -> str:
+    """A staff-chat sentence; staff read Chinese. Values are escaped for Telegram HTML."""
+    return message(key, "zh", **{k: esc(str(v)) if isinstance(v, str) else v for k, v in values.items()})
+
+
+def parse_callback(data: str | None, prefix: str, parts: int) -> list[str] | None:
+    """Split callback data like 'claim:12' into its parts, or None if it is not one the bot issues."""
+    if not data or len(data) > 64:
+        return None
+    fields = data.split(":")
+    if fields[0] != prefix or len(fields) != parts + 1 or not all(fields[1:]):
+        return None
+    return fields[1:]

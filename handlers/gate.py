@@ -1,0 +1,56 @@
+"""Gatekeeping that runs before every other handler: odd chats, channel posts and floods."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.app import services_of
+from bot.ledger import Inquiry
+from bot.render import message
+from handlers.common import esc, in_staff_chat, language_for
+
+log = logging.getLogger(__name__)
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Lets through private chats and the staff chat; leaves other groups; limits floods."""
+    services = services_of(context)
+    chat = update.effective_chat
+    if update.channel_post or update.edited_channel_post:
+        raise ApplicationHandlerStop
+    if chat is None or chat.type == ChatType.PRIVATE or in_staff_chat(update, services):
+        if chat is not None and chat.type == ChatType.PRIVATE and update.effective_message:
+            await _limit_floods(update, services)
+        return
+    # A group or channel the bot was added to: citizens are served in private chats only.
+    if update.my_chat_member is None or update.my_chat_member.new_chat_member.status not in ("left", "kicked"):
+        try:
+            await context.bot.leave_chat(chat.id)
+        except TelegramError as exc:
+            log.info("Could not leave chat %s: %s", chat.id, exc)
+    raise ApplicationHandlerStop
+
+
+async def _limit_floods(update: Update, services) -> None:
+    user_id = str(update.effective_user.id) if update.effective_user else str(update.effective_chat.id)
+    limiter = services.rate_limiter
+    now = services.ledger.now().timestamp()
+    if limiter.allow(user_id, now):
+        return
+    msg = update.effective_message
+    language = language_for(update, services, msg.text)
+    notice = message("rate_limited", language)
+    # Recorded like any question, so that nothing is dropped silently.
+    if services.ledger.inquiry_for_update(update.update_id) is None:
+        services.ledger.record_inquiry(Inquiry(
+            channel="telegram", user_id=user_id, chat_id=str(update.effective_chat.id), language=language,
+            text=(msg.text or msg.caption or "[media]")[:4096], action="rate_limited", service_id=None, options=(),
+            score=0.0, kb_version=services.store.current.knowledge.version, reply=notice, update_id=update.update_id))
+    if limiter.should_notice(user_id, now):
+        await services.outbox.send_text(update.effective_chat.id, esc(notice), dedupe_key=f"u{update.update_id}:limited")
+    raise ApplicationHandlerStop

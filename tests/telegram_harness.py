@@ -1,0 +1,91 @@
+"""Run the real Application in-process against the fake Bot API, with a clock tests can move."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from bot.app import build_application, poll, start_services
+from bot.config import Config, Secret
+from bot.delivery import run_outbox
+from tests.fake_bot_api import FakeBotApi
+
+STAFF_CHAT = -1001
+STAFF_A, STAFF_B, ADMIN = 9001, 9002, 9100
+CITIZEN, OTHER_CITIZEN = 5001, 5002
+
+
+class MovableClock:
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@dataclass
+class RunningBot:
+    api: FakeBotApi
+    application: object
+    clock: MovableClock
+
+    @property
+    def services(self):
+        return self.application.bot_data["services"]
+
+    @property
+    def ledger(self):
+        return self.services.ledger
+
+
+def bot_config(api: FakeBotApi, tmp_path, **changes) -> Config:
+    config = Config(token=Secret(api.token), api_url=api.base_url, staff_chat_id=api.staff_chat_id,
+                    admin_user_ids=frozenset({ADMIN}), database_path=tmp_path / "ledger.db",
+                    poll_timeout_seconds=1, supervision_interval_seconds=3600)
+    return replace(config, **changes)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path, *, start: dt.datetime | None = None, forum: bool = False, **config_changes):
+    """The real Application polling the fake server; yields a RunningBot, stops cleanly."""
+    api = FakeBotApi(staff_is_forum=forum).start()
+    # Wednesday 2026-11-25 10:00 in Shanghai: inside business hours.
+    clock = MovableClock(start or dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
+    application = build_application(bot_config(api, tmp_path, **config_changes), clock=clock)
+    stop = asyncio.Event()
+    async with application:
+        await start_services(application)
+        tasks = [asyncio.create_task(poll(application, stop)),
+                 asyncio.create_task(run_outbox(application.bot_data["services"].outbox, stop, interval=0.05))]
+        try:
+            yield RunningBot(api, application, clock)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await application.stop()
+    api.stop()
+
+
+async def until(predicate, timeout: float = 15.0, what: str = "a condition"):
+    """Await a condition without blocking the event loop the bot runs on."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def sent_to(bot: RunningBot, chat_id: int, contains: str = "", count: int = 1, timeout: float = 15.0):
+    def found():
+        matches = [r for r in bot.api.sent(chat_id)
+                   if contains in (r["params"].get("text") or r["params"].get("caption") or "")]
+        return matches if len(matches) >= count else None
+    return await until(found, timeout, f"{count} message(s) to {chat_id} containing {contains!r}")
