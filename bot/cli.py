@@ -192,18 +192,23 @@ def run():
         TELEGRAM_BOT_TOKEN=123:ABC... STAFF_CHAT_ID=-1001234567890 python -m bot run
     """
     import asyncio
-    import logging
+
+    from telegram.error import InvalidToken
 
     from bot.app import serve
+    from bot.logs import configure_logging
 
     config = _config(telegram=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would contain the token
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    secrets = [config.token.reveal()] + ([config.webhook_secret.reveal()] if config.webhook_secret else [])
+    redact = configure_logging(*secrets)
     try:
         asyncio.run(serve(config))
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from None
+    except InvalidToken:
+        raise click.ClickException("The Bot API rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather.") from None
+    except Exception as exc:  # noqa: BLE001 - one clear line, never the token
+        raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None
 
 
 def main() -> None:

@@ -1,0 +1,72 @@
+"""Configuration: one clear line per missing or malformed setting, and the token never printed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from bot.cases import add_business_hours, business_hours_between
+from bot.config import BusinessHours, Config, ConfigError
+from bot.logs import RedactSecrets
+from tests.conftest import load_table
+
+CASES = load_table("config.yaml")
+TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["error"] or "valid" for c in CASES])
+def test_settings_are_checked_once_with_one_clear_line(case):
+    if case["error"] is None:
+        config = Config.from_env(case["env"], telegram=True)
+        assert config.staff_user_ids == {1, 2} and config.business_hours.weekdays == frozenset(range(6))
+        return
+    with pytest.raises(ConfigError) as raised:
+        Config.from_env(case["env"], telegram=True)
+    assert str(raised.value) == case["error"]
+    assert TOKEN not in str(raised.value)
+
+
+def test_the_token_does_not_show_in_reprs():
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "STAFF_CHAT_ID": "-1"}, telegram=True)
+    assert TOKEN not in repr(config) and TOKEN not in str(config)
+    assert config.token.reveal() == TOKEN
+
+
+def test_a_dotenv_file_is_read_and_the_environment_wins(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nSTAFF_CHAT_ID=-5\nDATABASE_PATH=/tmp/x.db\n")
+    monkeypatch.setenv("STAFF_CHAT_ID", "-7")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    config = Config.from_env(telegram=True, dotenv_path=env_file)
+    assert (config.staff_chat_id, str(config.database_path)) == (-7, "/tmp/x.db")
+
+
+def test_logging_redacts_the_token(caplog):
+    logger = logging.getLogger("test.redact")
+    redact = RedactSecrets(TOKEN)
+    logger.addFilter(redact)
+    try:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/sendMessage failed")
+    except RuntimeError:
+        logger.exception("request to %s failed", f"/bot{TOKEN}/getMe")
+    logger.removeFilter(redact)
+    assert TOKEN not in caplog.text and "/bot***/getMe" in caplog.text
+
+
+SHANGHAI = BusinessHours()
+
+
+@pytest.mark.parametrize("start, hours, due", [
+    ("2026-11-25T10:00+08:00", 2, "2026-11-25T12:00+08:00"),      # within a day
+    ("2026-11-25T16:00+08:00", 2, "2026-11-26T10:00+08:00"),      # over the evening
+    ("2026-11-27T16:00+08:00", 8, "2026-11-30T16:00+08:00"),      # Friday -> Monday
+    ("2026-11-28T11:00+08:00", 1, "2026-11-30T10:00+08:00"),      # asked on Saturday
+    ("2026-11-25T20:00+08:00", 8, "2026-11-26T17:00+08:00"),      # asked after hours
+])
+def test_due_times_count_business_hours(start, hours, due):
+    moment = dt.datetime.fromisoformat(start)
+    result = add_business_hours(moment, hours, SHANGHAI)
+    assert result == dt.datetime.fromisoformat(due)
+    assert business_hours_between(moment, result, SHANGHAI) == pytest.approx(hours)

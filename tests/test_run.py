@@ -1,0 +1,63 @@
+"""`python -m bot run` in a subprocess, driven by the fake Bot API through environment variables only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.ledger import Ledger
+from tests.fake_bot_api import FakeBotApi
+from tests.process import ROOT, BotProcess
+
+CITIZEN, OUTSIDER, STAFF = 6001, 6002, 9001
+
+
+@pytest.fixture
+def api():
+    api = FakeBotApi().start()
+    yield api
+    api.stop()
+
+
+def test_question_escalation_and_staff_answer_through_a_real_process(api, tmp_path):
+    database = tmp_path / "ledger.db"
+    bot = BotProcess(api, database).start()
+    try:
+        api.citizen_says(CITIZEN, "身份证丢了怎么补办")
+        [checklist] = api.wait_for_sent(CITIZEN, "需要准备的材料", timeout=30)
+        assert "居民身份证" in checklist["params"]["text"]
+
+        api.citizen_says(OUTSIDER, "我想给我家狗办个狗证")
+        [ack] = api.wait_for_sent(OUTSIDER, "案件编号")
+        [card] = api.wait_for_sent(api.staff_chat_id, "我想给我家狗办个狗证")
+        api.staff_says(STAFF, "养犬登记请到辖区派出所办理。", reply_to=card["result"])
+        [answer] = api.wait_for_sent(OUTSIDER, "养犬登记请到辖区派出所办理。")
+    finally:
+        assert bot.stop() == 0
+    output = bot.output()
+    assert api.token not in output and "Bot running (polling)" in output
+
+    ledger = Ledger(database)
+    [question] = ledger.inquiries(str(CITIZEN))
+    assert question["action"] == "answer" and question["service_id"] == "id_card_replacement"
+    [escalated] = ledger.inquiries(str(OUTSIDER))
+    case = ledger.case(escalated["case_id"])
+    assert f"#{case['id']}" in ack["params"]["text"]
+    events = ledger.case_events(case["id"])
+    assert [e["kind"] for e in events] == ["opened", "claimed", "replied"]
+    assert "养犬登记请到辖区派出所办理。" in events[-1]["detail"]
+
+
+@pytest.mark.parametrize("missing", ["TELEGRAM_BOT_TOKEN", "STAFF_CHAT_ID"])
+def test_a_missing_setting_stops_start_up_with_one_line(api, tmp_path, missing):
+    bot = BotProcess(api, tmp_path / "ledger.db")
+    env = {k: v for k, v in bot.env.items() if k != missing}
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"Error: {missing} is not set; set it in the environment or in "
+                                                  ".env (see README, 'For staff')."]
+    assert api.token not in result.stderr
