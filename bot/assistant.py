@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.cases import add_business_hours, format_due
 from bot.config import Config
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase, build_knowledge, load_knowledge
 from bot.ledger import Inquiry, Ledger, parse_iso
 from bot.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher, Thresholds
 from bot.render import HTML, message, render_checklist, render_clarify
@@ -50,6 +50,26 @@ class KnowledgeStore:
         with self._lock:
             previous, self.current = self.current, snapshot
         return previous
+
+    def reload(self) -> ReloadResult:
+        """Load and validate the directory again; swap it in only if it has no errors."""
+        from bot.diff import diff_knowledge
+        from bot.validation import check_directory, quality_warnings
+
+        checked = check_directory(self.directory)
+        if checked.errors:
+            return ReloadResult(False, checked.problems, None)  # the old version keeps serving
+        knowledge = build_knowledge(self.directory, checked.raw, checked.version)
+        warnings = checked.problems + quality_warnings(self.directory, checked)
+        previous = self.swap(self.build(knowledge))
+        return ReloadResult(True, warnings, diff_knowledge(previous.knowledge, knowledge))
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    loaded: bool
+    problems: list  # errors when not loaded, warnings when loaded
+    diff: object | None
 
 
 @dataclass(frozen=True)

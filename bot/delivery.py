@@ -31,6 +31,8 @@ class Outbox:
         self.bot = bot
         self.ledger = ledger
         self._in_flight: set[int] = set()
+        # Called with the outbox row when a message about a case cannot be delivered (set by the app).
+        self.on_undeliverable = None
 
     async def send_text(self, chat_id, text: str, *, keyboard: InlineKeyboardMarkup | None = None,
                         case_id: int | None = None, purpose: str | None = None, dedupe_key: str | None = None,
@@ -94,11 +96,11 @@ class Outbox:
             self._retry(row, f"flood control: retry after {wait}s", wait)
         except Forbidden as exc:
             log.info("Message %s undeliverable: %s", row["id"], exc.message)
-            self.ledger.mark_undeliverable(row["id"], exc.message)
+            await self._undeliverable(row, exc.message)
         except BadRequest as exc:
             # A request the API will never accept (chat not found, message to edit gone): retrying cannot help.
             log.warning("Message %s rejected: %s", row["id"], exc.message)
-            self.ledger.mark_undeliverable(row["id"], f"bad request: {exc.message}")
+            await self._undeliverable(row, f"bad request: {exc.message}")
         except (TimedOut, NetworkError) as exc:
             self._retry(row, f"{type(exc).__name__}: {exc.message}", min(2 ** row["attempts"], MAX_BACKOFF_SECONDS))
         except TelegramError as exc:  # any other API error: keep the message, try later
@@ -110,6 +112,11 @@ class Outbox:
         finally:
             self._in_flight.discard(row["id"])
         return None
+
+    async def _undeliverable(self, row: dict, error: str) -> None:
+        self.ledger.mark_undeliverable(row["id"], error)
+        if row["case_id"] and self.on_undeliverable is not None:
+            await self.on_undeliverable(row)
 
     def _retry(self, row: dict, error: str, seconds: float) -> None:
         if row["attempts"] + 1 >= MAX_ATTEMPTS:

@@ -26,7 +26,7 @@ def utc_now() -> dt.datetime:
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def parse_iso(text: str | None) -> dt.datetime | None:

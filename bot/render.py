@@ -180,21 +180,19 @@ def split_sections(sections: list[Section], style: _Style, continued: str, limit
         blocks.append((first, True))
         blocks.extend((item, False) for item in items[1:])
     messages, current = [], ""
+    marker = style.esc(continued) + "\n"
     for text, starts_section in blocks:
-        separator = "\n\n" if starts_section else "\n"
-        if len(text) > limit:
-            text = _hard_wrap(text, limit)  # one item longer than a message: never happens with sane YAML
-            for piece in text[:-1]:
-                if current:
-                    messages.append(current)
-                messages.append(piece)
-                current = ""
-            text = text[-1]
-        if current and len(current) + len(separator) + len(text) > limit:
-            messages.append(current)
-            current = style.esc(continued) + "\n" + text if not starts_section else text
-            continue
-        current = current + separator + text if current else text
+        for piece in _hard_wrap(text, limit) if len(text) > limit else [text]:
+            separator = "\n\n" if starts_section else "\n"
+            if not current:
+                current = piece
+            elif len(current) + len(separator) + len(piece) <= limit:
+                current += separator + piece
+            else:
+                messages.append(current)
+                # A message that starts inside a section says it continues the previous one.
+                current = piece if starts_section or len(marker) + len(piece) > limit else marker + piece
+            starts_section = False
     if current:
         messages.append(current)
     return messages

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler,
                           filters)
 
-from handlers import citizen, staff
+from handlers import admin, citizen, staff
 from handlers.errors import report_error
 from handlers.gate import gate
 
@@ -36,6 +36,9 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("accept", staff.accept_transfer, filters=staff_places))
     application.add_handler(CommandHandler("close", staff.close_command, filters=staff_places))
 
+    # Admin commands: the handler itself refuses non-admins, so that they learn why.
+    application.add_handler(CommandHandler("reload", admin.reload_knowledge))
+
     # Buttons. Each handler checks who pressed it; unknown data gets a polite refusal.
     for pattern, callback in (("^claim:", staff.claim_case), ("^close:", staff.close_case_button),
                               ("^pick:", citizen.picked), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
@@ -53,5 +56,6 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(private & filters.TEXT, citizen.question))  # new and edited messages
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, citizen.media))
 
+    services.outbox.on_undeliverable = lambda row: staff.note_undeliverable(services, row)
     application.add_error_handler(report_error)
     application.job_queue.run_repeating(staff.supervise, interval=config.supervision_interval_seconds, first=5)

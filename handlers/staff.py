@@ -82,6 +82,14 @@ async def ask_for_rating(services: Services, case: dict, dedupe_key: str) -> Non
                                     keyboard=buttons, case_id=case["id"], dedupe_key=dedupe_key)
 
 
+async def note_undeliverable(services: Services, row: dict) -> None:
+    """Tell the case's thread that a message to the citizen could not be delivered (e.g. they blocked the bot)."""
+    if row["chat_id"] == str(services.config.staff_chat_id):
+        return  # a message to staff failed: nothing useful to tell staff through the same chat
+    await tell_case_thread(services, row["case_id"], staff_text("staff.undeliverable", case_id=row["case_id"]),
+                           dedupe_key=f"outbox{row['id']}:undeliverable")
+
+
 # -- callbacks: claim and close -------------------------------------------------------------
 
 async def claim_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,14 +18,16 @@ CITIZEN, OTHER_CITIZEN = 5001, 5002
 
 
 class MovableClock:
+    """Real time, shifted: it runs on by itself (retries fall due) and tests can jump it forward."""
+
     def __init__(self, start: dt.datetime):
-        self.now = start
+        self.offset = start - dt.datetime.now(dt.timezone.utc)
 
     def __call__(self) -> dt.datetime:
-        return self.now
+        return dt.datetime.now(dt.timezone.utc) + self.offset
 
     def advance(self, **delta) -> None:
-        self.now += dt.timedelta(**delta)
+        self.offset += dt.timedelta(**delta)
 
 
 @dataclass

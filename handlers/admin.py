@@ -1,0 +1,35 @@
+"""Admin commands. Only ADMIN_USER_IDS may use them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.app import services_of
+from bot.render import message
+from handlers.common import esc, is_admin
+
+
+async def reload_knowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Loads and validates the knowledge base; swaps it in if valid, else keeps the old one and lists every error."""
+    services = services_of(context)
+    key = f"u{update.update_id}:reload"
+    if not is_admin(update, services):
+        await services.outbox.send_text(update.effective_chat.id, esc(message("admin.only", "zh")), dedupe_key=key)
+        return
+    # Reading and checking YAML takes a moment: keep it off the event loop.
+    result = await asyncio.to_thread(services.store.reload)
+    if result.loaded:
+        lines = ["✅ " + message("admin.reloaded", "zh")] + result.diff.lines()
+        lines += [str(p) for p in result.problems[:20]]
+    else:
+        errors = [p for p in result.problems if p.severity == "error"]
+        lines = ["❌ " + message("admin.reload_failed", "zh", count=len(errors),
+                                 version=services.store.current.knowledge.version)]
+        lines += [str(p) for p in errors]
+    text = "\n".join(lines)
+    for start in range(0, len(text), 3800):
+        await services.outbox.send_text(update.effective_chat.id, f"<pre>{esc(text[start:start + 3800])}</pre>",
+                                        dedupe_key=f"{key}:{start}")
