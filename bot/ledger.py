@@ -1,7 +1,8 @@
 """The ledger: the record of every question, every answer given, and every case.
 
 One SQLite file in WAL mode, written through sqlite-utils. This module holds all the SQL.
-Case events are append-only: triggers refuse UPDATE and DELETE on them. (sqlite-utils'
+Case events are append-only: triggers refuse UPDATE and DELETE on them, except the one update a
+retention purge makes (free text replaced by a marker, nothing else changed). (sqlite-utils'
 table.transform() drops triggers, so this module never transforms that table.)
 
 A sqlite3 connection must be used from the thread that opened it: create the Ledger in the
@@ -70,6 +71,8 @@ _SCHEMA = {
         {"not_null": {"created_at", "chat_id", "method", "payload", "status"}},
     ),
     "state": ({"key": str, "value": str}, {"pk": "key"}),
+    # Every retention purge, for the record.
+    "purges": ({"id": int, "at": str, "actor": str, "cutoff": str, "counts": str}, {}),
     # Which case a message in the staff chat belongs to, so that a reply to it reaches the citizen.
     "message_links": ({"chat_id": str, "message_id": int, "case_id": int}, {"pk": ("chat_id", "message_id")}),
     # Per-chat preferences and the state of short conversations (language, tailoring), kept across restarts.
@@ -78,6 +81,8 @@ _SCHEMA = {
 
 _APPEND_ONLY_TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS case_events_no_update BEFORE UPDATE ON case_events
+WHEN NOT (NEW.id = OLD.id AND NEW.case_id = OLD.case_id AND NEW.at = OLD.at AND NEW.kind = OLD.kind
+          AND NEW.detail = '{"purged": true}' AND (NEW.actor = OLD.actor OR NEW.actor = 'citizen:[purged]'))
 BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS case_events_no_delete BEFORE DELETE ON case_events
 BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
@@ -334,6 +339,43 @@ class Ledger:
     def update_chat(self, chat_id: str | int, **values) -> None:
         with self.db.atomic():
             self.db["chats"].upsert({"chat_id": str(chat_id), **values, "updated_at": iso(self.now())}, pk="chat_id")
+
+    # -- reading for reports and retention -------------------------------------------------
+
+    def inquiries_since(self, since: dt.datetime) -> list[dict]:
+        return list(self.db["inquiries"].rows_where("at >= ?", [iso(since)], order_by="id"))
+
+    def cases_since(self, since: dt.datetime) -> list[dict]:
+        return list(self.db["cases"].rows_where("opened_at >= ?", [iso(since)], order_by="id"))
+
+    def feedback_since(self, since: dt.datetime) -> list[dict]:
+        return list(self.db["feedback"].rows_where("at >= ?", [iso(since)], order_by="id"))
+
+    def purge_before(self, cutoff: dt.datetime, marker: str, actor: str) -> dict[str, int]:
+        """Replace citizens' ids and free text older than cutoff with a marker; counts stay intact."""
+        before = iso(cutoff)
+        with self.db.atomic():
+            inquiries = self.db.execute(
+                "UPDATE inquiries SET user_id = ?, chat_id = NULL, text = ?, reply = ?, messages = NULL "
+                "WHERE at < ? AND user_id != ?", [marker, marker, marker, before, marker]).rowcount
+            cases = self.db.execute(
+                "UPDATE cases SET user_id = ?, chat_id = NULL, question = ? WHERE opened_at < ? AND user_id != ?",
+                [marker, marker, before, marker]).rowcount
+            feedback = self.db.execute("UPDATE feedback SET user_id = ? WHERE at < ? AND user_id != ?",
+                                       [marker, before, marker]).rowcount
+            updates = self.db.execute("UPDATE updates SET payload = ? WHERE received_at < ? AND payload != ?",
+                                      [marker, before, marker]).rowcount
+            outbox = self.db.execute("UPDATE outbox SET payload = ? WHERE created_at < ? AND payload != ?",
+                                     [json.dumps({"purged": True}), before, json.dumps({"purged": True})]).rowcount
+            events = self.db.execute(
+                "UPDATE case_events SET detail = '{\"purged\": true}', "
+                "actor = CASE WHEN actor LIKE 'citizen:%' THEN 'citizen:[purged]' ELSE actor END "
+                "WHERE at < ? AND detail != '{\"purged\": true}'", [before]).rowcount
+            counts = {"inquiries": inquiries, "cases": cases, "case_events": events, "feedback": feedback,
+                      "updates": updates, "outbox": outbox}
+            self.db["purges"].insert({"at": iso(self.now()), "actor": actor, "cutoff": before,
+                                      "counts": json.dumps(counts)})
+        return counts
 
     # -- key/value state (polling offset and the like) ----------------------------------
 
