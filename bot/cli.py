@@ -110,7 +110,9 @@ def ask(question, knowledge_dir, database_path, language, as_json):
 @click.option("--max-wrong", type=float, default=1.0, help="Fail above this wrong-answer rate on answerable questions.")
 @click.option("--min-rejection", type=float, default=0.0, help="Fail below this out-of-scope rejection rate.")
 @click.option("--min-clarified", type=float, default=0.0, help="Fail below this share of ambiguous questions clarified.")
-def evaluate(file, knowledge_dir, as_json, min_accuracy, max_wrong, min_rejection, min_clarified):
+@click.option("--min-short-clarified", type=float, default=0.0,
+              help="Fail below this share of one- or two-word ambiguous questions clarified.")
+def evaluate(file, knowledge_dir, as_json, min_accuracy, max_wrong, min_rejection, min_clarified, min_short_clarified):
     """Run a YAML set of test questions through the matcher and score it.
 
     FILE is a list of {q: text, expect: service_id | null | [ids]}: null means out of scope,
@@ -136,7 +138,8 @@ def evaluate(file, knowledge_dir, as_json, min_accuracy, max_wrong, min_rejectio
     result = evaluate_cases(matcher, cases)
     if as_json:
         for row in result.rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json.dumps({k: row[k] for k in ("q", "action", "service", "options", "score", "expect")}
+                                  | ({"event": row["event"]} if "event" in row else {}), ensure_ascii=False))
         click.echo(json.dumps({"summary": result.summary()}, ensure_ascii=False))
     else:
         for row in result.failures():
@@ -144,7 +147,7 @@ def evaluate(file, knowledge_dir, as_json, min_accuracy, max_wrong, min_rejectio
                        f"{row['service'] or ','.join(row['options'])} ({row['score']})")
         click.echo(result.summary_text())
     failed = result.below(min_accuracy=min_accuracy, max_wrong=max_wrong, min_rejection=min_rejection,
-                          min_clarified=min_clarified)
+                          min_clarified=min_clarified, min_short_clarified=min_short_clarified)
     for line in failed:
         click.echo(f"Below threshold: {line}", err=True)
     sys.exit(1 if failed else 0)

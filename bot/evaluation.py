@@ -8,12 +8,19 @@ from pathlib import Path
 import yaml
 
 from bot.matching import ANSWER, CLARIFY, Matcher
+from bot.text import compact, is_cjk, normalize
 
 
 @dataclass(frozen=True)
 class Case:
     q: str
     expect: str | tuple[str, ...] | None
+
+    @property
+    def short(self) -> bool:
+        """One or two words: up to four Chinese characters, or up to two English words."""
+        text = normalize(self.q)
+        return len(compact(text)) <= 4 if is_cjk(text) else len(text.split()) <= 2
 
     @property
     def kind(self) -> str:
@@ -55,6 +62,8 @@ class Result:
             "out_of_scope_rejection": share([r for r in oos if r["correct"]], oos),
             "ambiguous": len(ambiguous),
             "ambiguous_clarified": share([r for r in ambiguous if r["correct"]], ambiguous),
+            "short_ambiguous": len(short := [r for r in ambiguous if r["short"]]),
+            "short_ambiguous_clarified": share([r for r in short if r["correct"]], short),
         }
 
     def summary_text(self) -> str:
@@ -64,17 +73,20 @@ class Result:
                 f"top-1 accuracy (answerable, n={s['answerable']}): {pct(s['top1_accuracy'])}\n"
                 f"wrong-answer rate (answerable): {pct(s['wrong_answer_rate'])}\n"
                 f"out-of-scope rejection (n={s['out_of_scope']}): {pct(s['out_of_scope_rejection'])}\n"
-                f"ambiguous clarified (n={s['ambiguous']}): {pct(s['ambiguous_clarified'])}")
+                f"ambiguous clarified (n={s['ambiguous']}): {pct(s['ambiguous_clarified'])}\n"
+                f"  of them one or two words (n={s['short_ambiguous']}): {pct(s['short_ambiguous_clarified'])}")
 
     def failures(self) -> list[dict]:
         return [r for r in self.rows if not r["correct"]]
 
-    def below(self, *, min_accuracy=0.0, max_wrong=1.0, min_rejection=0.0, min_clarified=0.0) -> list[str]:
+    def below(self, *, min_accuracy=0.0, max_wrong=1.0, min_rejection=0.0, min_clarified=0.0,
+              min_short_clarified=0.0) -> list[str]:
         s, failed = self.summary(), []
         checks = [("top-1 accuracy", s["top1_accuracy"], min_accuracy, False),
                   ("wrong-answer rate", s["wrong_answer_rate"], max_wrong, True),
                   ("out-of-scope rejection", s["out_of_scope_rejection"], min_rejection, False),
-                  ("ambiguous clarified", s["ambiguous_clarified"], min_clarified, False)]
+                  ("ambiguous clarified", s["ambiguous_clarified"], min_clarified, False),
+                  ("one- or two-word ambiguous clarified", s["short_ambiguous_clarified"], min_short_clarified, False)]
         for name, value, limit, is_max in checks:
             if value is not None and (value > limit if is_max else value < limit):
                 failed.append(f"{name} is {value:.3f}, {'above' if is_max else 'below'} {limit}")
@@ -95,6 +107,6 @@ def evaluate_cases(matcher: Matcher, cases: list[Case]) -> Result:
         decision = matcher.decide(case.q)
         row = {"q": case.q, **decision.as_dict()}
         expect = list(case.expect) if isinstance(case.expect, tuple) else case.expect
-        result.rows.append({**row, "expect": expect, "kind": case.kind,
+        result.rows.append({**row, "expect": expect, "kind": case.kind, "short": case.short,
                             "correct": judge(case, decision.action, decision.service_id, decision.options)})
     return result

@@ -156,6 +156,41 @@ class Service:
 
 
 @dataclass(frozen=True)
+class EventStep:
+    service_id: str
+    condition: str | None = None
+    unless: str | None = None
+    note: Text | None = None
+
+    def applies(self, answers: dict[str, bool]) -> bool:
+        if self.condition and answers.get(self.condition) is False:
+            return False
+        return not (self.unless and answers.get(self.unless) is True)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A life event (高效办成一件事): several services in order, answered as one merged checklist."""
+
+    id: str
+    name: Text
+    description: Text | None
+    aliases: tuple[str, ...]
+    examples: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    steps: tuple[EventStep, ...]  # nested events already flattened
+    updated: dt.date
+    source_file: str
+
+    @property
+    def service_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(step.service_id for step in self.steps))
+
+    def condition(self, condition_id: str) -> Condition | None:
+        return next((c for c in self.conditions if c.id == condition_id), None)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """One immutable version of the knowledge base. Swapping versions is a single assignment."""
 
@@ -164,6 +199,7 @@ class KnowledgeBase:
     offices: dict[str, Office]
     categories: dict[str, Category]
     services: dict[str, Service]
+    events: dict[str, Event] = field(default_factory=dict)
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     def services_in(self, category_id: str) -> list[Service]:
@@ -185,7 +221,8 @@ class KnowledgeError(Exception):
 
 def knowledge_files(directory: Path) -> list[Path]:
     """Every YAML file that makes up a knowledge base, in a stable order."""
-    return sorted(directory.glob("*.yaml")) + sorted((directory / "services").glob("*.yaml"))
+    return (sorted(directory.glob("*.yaml")) + sorted((directory / "services").glob("*.yaml"))
+            + sorted((directory / "events").glob("*.yaml")))
 
 
 def content_version(directory: Path) -> str:
@@ -215,7 +252,36 @@ def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
     offices = {o["id"]: _office(o) for o in raw.offices}
     categories = {c["id"]: Category(c["id"], Text.parse(c["name"])) for c in raw.categories}
     services = {d["id"]: _service(d, path) for path, d in raw.services}
-    return KnowledgeBase(directory, version, offices, categories, services)
+    raw_events = {d["id"]: (path, d) for path, d in raw.events}
+    events = {eid: _event(eid, raw_events) for eid in raw_events}
+    return KnowledgeBase(directory, version, offices, categories, services, events)
+
+
+def _event(event_id: str, raw_events: dict) -> Event:
+    path, raw = raw_events[event_id]
+    return Event(
+        id=event_id,
+        name=Text.parse(raw["name"]),
+        description=Text.parse(raw.get("description")),
+        aliases=tuple(str(a) for a in raw["aliases"]),
+        examples=tuple(str(e) for e in raw["examples"]),
+        conditions=tuple(Condition(k, Text.parse(v)) for k, v in (raw.get("conditions") or {}).items()),
+        steps=tuple(_flatten_steps(raw["steps"], raw_events)),
+        updated=_date(raw["updated"]),
+        source_file=str(path),
+    )
+
+
+def _flatten_steps(steps: list[dict], raw_events: dict, outer: dict | None = None):
+    """Steps of nested events are inlined; the validator has ruled out cycles."""
+    for step in steps:
+        condition = step.get("condition") or (outer or {}).get("condition")
+        unless = step.get("unless") or (outer or {}).get("unless")
+        if "event" in step:
+            yield from _flatten_steps(raw_events[step["event"]][1]["steps"], raw_events,
+                                      {"condition": condition, "unless": unless})
+        else:
+            yield EventStep(step["service"], condition, unless, Text.parse(step.get("note")))
 
 
 def _date(value) -> dt.date | None:

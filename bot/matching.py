@@ -30,6 +30,7 @@ from bot.text import compact, english_words, is_cjk, normalize, phonetic, units
 
 ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
+EVENT_PREFIX = "event:"  # events are scored alongside services under this prefix
 
 # Words that say how someone asks, not what they ask about. Removed before coverage scoring.
 CHINESE_FILLERS = sorted(
@@ -47,8 +48,8 @@ _FILLER_PATTERN = re.compile("|".join(map(re.escape, CHINESE_FILLERS)))
 class Thresholds:
     """Decision thresholds on the 0-100 score; they live in configuration (bot.config)."""
 
-    answer: float = 75.0
-    margin: float = 12.0
+    answer: float = 70.0
+    margin: float = 8.0
     clarify: float = 40.0
     clarify_band: float = 25.0
     max_options: int = 4
@@ -67,10 +68,14 @@ class Decision:
     options: tuple[str, ...] = ()
     score: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), compare=False)
+    event_id: str | None = None  # a life event: the options are its services, answered as one bundle
 
     def as_dict(self) -> dict:
-        return {"action": self.action, "service": self.service_id, "options": list(self.options),
-                "score": round(self.score, 1)}
+        result = {"action": self.action, "service": self.service_id, "options": list(self.options),
+                  "score": round(self.score, 1)}
+        if self.event_id:
+            result["event"] = self.event_id
+        return result
 
 
 @dataclass(frozen=True)
@@ -97,17 +102,26 @@ class Matcher:
                 self._add_phrase(service.id, name)
             for phrase in service.excludes:
                 self._add_phrase(service.id, phrase, excludes=True)
-            vocabulary = set()
-            for text in (*names, *service.examples):
-                vocabulary.update(units(_strip_fillers(normalize(text))))
-            self._vocabulary[service.id] = vocabulary
-            document_frequency.update(vocabulary)
+            self._add_vocabulary(service.id, (*names, *service.examples), document_frequency)
+        for event in knowledge.events.values():
+            target = EVENT_PREFIX + event.id
+            names = [event.name.zh, *([event.name.en] if event.name.en else []), *event.aliases]
+            for name in names:
+                self._add_phrase(target, name)
+            self._add_vocabulary(target, (*names, *event.examples), document_frequency)
         total = max(len(knowledge.services), 1)
         self._idf = {u: math.log((total + 1) / df) for u, df in document_frequency.items()}
         # A character or word no service knows weighs like a rare word: it is evidence that the
         # question is about something else.
         self._unknown_weight = 0.5 * math.log(total + 1)
         self._minimum_mass = 1.2 * math.log(total + 1)
+
+    def _add_vocabulary(self, target: str, texts, document_frequency: Counter) -> None:
+        vocabulary = set()
+        for text in texts:
+            vocabulary.update(units(_strip_fillers(normalize(text))))
+        self._vocabulary[target] = vocabulary
+        document_frequency.update(vocabulary)
 
     def _add_phrase(self, service_id: str, raw: str, excludes: bool = False) -> None:
         text = normalize(raw)
@@ -126,13 +140,16 @@ class Matcher:
         """Score every service 0-100 for a question; services that share nothing are left out.
 
         When the question names a matter that a service explicitly excludes (结婚证补领), that
-        service drops out, and so does every service that only shares words with the question:
-        the question is about something the knowledge base does not cover.
+        service drops out, and every other service without a strong name match is capped below
+        the answer threshold: the question is probably about something the knowledge base does
+        not cover, so at most it is offered as a choice.
         """
         signals = self.signals(question)
-        if any(excluded for _, _, excluded in signals.values()):
-            signals = {sid: v for sid, v in signals.items() if not v[2] and v[0] >= STRONG_PHRASE}
-        return {sid: combine(p, c) for sid, (p, c, _) in signals.items()}
+        if not any(excluded for _, _, excluded in signals.values()):
+            return {sid: combine(p, c) for sid, (p, c, _) in signals.items()}
+        cap = self.thresholds.answer - 1
+        return {sid: combine(p, c) if p >= STRONG_PHRASE else min(combine(p, c), cap)
+                for sid, (p, c, excluded) in signals.items() if not excluded}
 
     def signals(self, question: str) -> dict[str, tuple[float, float, bool]]:
         """(phrase score, coverage score, excluded) per service, for scoring and explaining."""
@@ -146,10 +163,11 @@ class Matcher:
         question_core = phonetic(compact(_strip_fillers(normalized)))
         question_words = english_words(normalized)
         for p in self._phrases:
+            # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
-                score = _chinese_phrase_score(p.text, question_compact, question_core)
+                score = _chinese_phrase_score(p.text, question_compact, "" if p.excludes else question_core)
             else:
-                score = _english_phrase_score(p.words, question_words)
+                score = _english_phrase_score(p.words, question_words, fragments=not p.excludes)
             if p.excludes:
                 if score >= STRONG_PHRASE:
                     excluded.add(p.service_id)
@@ -184,8 +202,28 @@ class Matcher:
         return result
 
     def decide(self, question: str) -> Decision:
-        """Turn a question into answer, clarify or escalate."""
-        ranked = sorted(self.scores(question).items(), key=lambda item: (-item[1], item[0]))
+        """Turn a question into answer, clarify or escalate.
+
+        A life event ("孩子出生了要办哪些手续") wins only when no single service is answered and
+        it scores at least as well as any service; it comes back as a clarification whose options
+        are the event's services, with event_id set so channels can send the merged checklist.
+        """
+        scores = self.scores(question)
+        services = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
+        decision = self._decide_services(services)
+        events = sorted(((v, k[len(EVENT_PREFIX):]) for k, v in scores.items() if k.startswith(EVENT_PREFIX)),
+                        reverse=True)
+        if decision.action == ANSWER or not events:
+            return decision
+        best, event_id = events[0]
+        if best >= self.thresholds.answer and best >= max(services.values(), default=0.0):
+            event = self.knowledge.events[event_id]
+            return Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
+                            decision.candidates, event_id=event_id)
+        return decision
+
+    def _decide_services(self, scores: dict[str, float]) -> Decision:
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         candidates = tuple(Candidate(s, round(v, 1)) for s, v in ranked[:5])
         if not ranked:
             return Decision(ESCALATE, candidates=candidates)
@@ -194,8 +232,9 @@ class Matcher:
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if best >= t.answer and best - runner_up >= t.margin:
             return Decision(ANSWER, best_id, score=best, candidates=candidates)
-        floor = max(t.clarify, best - t.clarify_band)
-        options = tuple(s for s, v in ranked[: t.max_options] if v >= floor)
+        if best < t.clarify:
+            return Decision(ESCALATE, None, (), best, candidates)
+        options = tuple(s for s, v in ranked[: t.max_options] if v >= best - t.clarify_band)
         if len(options) >= 2:
             return Decision(CLARIFY, None, options, best, candidates)
         return Decision(ESCALATE, None, (), best, candidates)
@@ -239,14 +278,14 @@ def _chinese_phrase_score(phrase: str, question: str, core: str) -> float:
     return 100.0 * fuzz.partial_ratio(phrase, question, score_cutoff=75) / 100.0
 
 
-def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str]) -> float:
+def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str], fragments: bool = True) -> float:
     if not question_words:
         return 0.0
     matched = 0.0
     for word in phrase_words:
         best = max(_word_similarity(word, q) for q in question_words)
         matched += best
-    if len(question_words) < len(phrase_words) and set(question_words) <= set(phrase_words):
+    if fragments and len(question_words) < len(phrase_words) and set(question_words) <= set(phrase_words):
         return _fragment_score(len(question_words), len(phrase_words))
     # Question words the phrase does not explain are weighed by the coverage score.
     return 100.0 * matched / len(phrase_words)

@@ -50,6 +50,7 @@ class RawKnowledge:
     offices: list[dict] = field(default_factory=list)
     categories: list[dict] = field(default_factory=list)
     services: list[tuple[Path, dict]] = field(default_factory=list)
+    events: list[tuple[Path, dict]] = field(default_factory=list)
 
 
 @dataclass
@@ -246,7 +247,53 @@ class _Checker:
                 continue
             self._check_service(data, source, office_ids, category_ids, seen, alias_owner)
             self.raw.services.append((path, data))
+        self._check_events({sid for sid in seen})
         return Checked(self.raw, self.problems, content_version(self.directory))
+
+    def _check_events(self, service_ids: set[str]) -> None:
+        sources = {}
+        for path in sorted((self.directory / "events").glob("*.yaml")):
+            data, source = self.parse(path, "event.schema.json")
+            if data is None:
+                continue
+            eid = data["id"]
+            if eid != path.stem:
+                self.add(ERROR, source, ("id",), eid, f"the id '{eid}' does not match the file name; rename the "
+                         f"file to {eid}.yaml or set id: {path.stem}.")
+            if eid in service_ids:
+                self.add(ERROR, source, ("id",), eid, f"the event id '{eid}' is also a service id; give the event "
+                         "its own id.")
+            sources[eid] = (data, source)
+        for eid, (data, source) in sources.items():
+            conditions = set(data.get("conditions") or {})
+            used = set()
+            for i, step in enumerate(data["steps"]):
+                if "service" in step and step["service"] not in service_ids:
+                    self.add(ERROR, source, ("steps", i, "service"), eid,
+                             f"step {i + 1} of event '{eid}' names the service '{step['service']}', which does not "
+                             "exist; fix the spelling or add the service file.")
+                if "event" in step and step["event"] not in sources:
+                    self.add(ERROR, source, ("steps", i, "event"), eid,
+                             f"step {i + 1} of event '{eid}' names the event '{step['event']}', which does not "
+                             "exist; fix the spelling or add the event file.")
+                for key in ("condition", "unless"):
+                    if step.get(key):
+                        used.add(step[key])
+                        if step[key] not in conditions:
+                            self.add(ERROR, source, ("steps", i, key), eid,
+                                     f"step {i + 1} of event '{eid}' depends on the condition '{step[key]}', which "
+                                     "is not defined; add it under 'conditions:' as a yes/no question.")
+            for cond in sorted(conditions - used):
+                self.add(WARNING, source, ("conditions", cond), eid,
+                         f"the condition '{cond}' of event '{eid}' is asked but no step depends on it; remove it.")
+            self._check_english(data, source, (), eid)
+        for eid, (data, source) in sources.items():
+            cycle = _event_cycle(eid, sources)
+            if cycle:
+                self.add(ERROR, source, ("steps",), eid,
+                         f"event '{eid}' includes itself through {' → '.join(cycle)}; remove one of those steps.")
+        if not any(p.severity == ERROR and p.file.startswith(f"{self.directory.name}/events/") for p in self.problems):
+            self.raw.events = [(src.path, data) for data, src in sources.values()]
 
     def _parse_list(self, name, schema, key):
         path = self.directory / name
@@ -356,6 +403,21 @@ class _Checker:
         for at in missing:
             self.add(WARNING, source, at, entry,
                      f"{describe(at)} of '{entry}' has no English text; add an 'en:' line so English-speaking citizens get it too.")
+
+
+def _event_cycle(start: str, sources: dict) -> list[str] | None:
+    """The chain of events that leads from `start` back to itself, if any."""
+    def visit(eid, path):
+        for step in sources.get(eid, ({"steps": []}, None))[0]["steps"]:
+            nested = step.get("event")
+            if nested == start:
+                return path + [nested]
+            if nested and nested not in path:
+                found = visit(nested, path + [nested])
+                if found:
+                    return found
+        return None
+    return visit(start, [start])
 
 
 def check_directory(directory: str | Path, today: dt.date | None = None) -> Checked:

@@ -139,7 +139,7 @@ async def _tell_staff_about(services: Services, update: Update, reply: Reply) ->
     else:
         text = services.ledger.inquiry(reply.inquiry_id)["text"]
         await tell_case_thread(services, reply.case_id, staff_text("staff.follow_up", case_id=reply.case_id,
-                                                                   text=text[:3500]),
+                                                                   text=text[:700]),
                                dedupe_key=f"u{update.update_id}:follow")
 
 
@@ -288,7 +288,7 @@ async def _record_comment(services: Services, update: Update, case_id: int, text
     services.ledger.update_chat(update.effective_chat.id, flow=None)
     await services.outbox.send_text(update.effective_chat.id, say("rate.comment_thanks", language),
                                     dedupe_key=f"{key}:comment")
-    await tell_case_thread(services, case_id, staff_text("staff.comment", case_id=case_id, text=text[:3500]),
+    await tell_case_thread(services, case_id, staff_text("staff.comment", case_id=case_id, text=text[:700]),
                            dedupe_key=f"{key}:commentstaff")
 
 

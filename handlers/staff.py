@@ -15,10 +15,11 @@ from bot.cases import (ALREADY_YOURS, IS_CLOSED, NO_OFFER, NOT_FOUND, NOT_OWNER,
                        format_due)
 from bot.history import case_history
 from bot.ledger import parse_iso
-from bot.render import message
-from handlers.common import esc, is_staff, keyboard, parse_callback, staff_of, staff_text
+from bot.render import TELEGRAM_LIMIT, message
+from handlers.common import esc, fit, is_staff, keyboard, parse_callback, staff_of, staff_text
 
 log = logging.getLogger(__name__)
+CAPTION_LIMIT = 1024
 
 
 # -- posting cases to the staff chat ------------------------------------------------------
@@ -32,8 +33,9 @@ def card_text(services: Services, case: dict) -> str:
         state = staff_text("staff.state.owned", owner=case["owner_name"])
     else:
         state = staff_text("staff.state.open")
-    return staff_text("staff.card", case_id=case["id"], citizen=f"user {case['user_id']}", lang=case["language"],
-                      question=case["question"], guesses=guesses, due=due, state=state)
+    text = staff_text("staff.card", case_id=case["id"], citizen=f"user {case['user_id']}", lang=case["language"],
+                      question="{question}", guesses=guesses, due=due, state=state)
+    return text.replace("{question}", fit(case["question"], TELEGRAM_LIMIT - len(text)))
 
 
 def card_keyboard(case: dict):
@@ -193,11 +195,12 @@ async def relay_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     header = esc(message("staff.reply_header", language, case_id=case_id))
     if media:
         await services.outbox.copy(case["chat_id"], msg.chat_id, msg.message_id,
-                                   caption=f"{header}\n{esc(msg.caption)}" if msg.caption else header,
+                                   caption=f"{header}\n{fit(msg.caption, CAPTION_LIMIT - len(header) - 1)}"
+                                   if msg.caption else header,
                                    case_id=case_id, dedupe_key=f"{key}:relay")
     else:
-        await services.outbox.send_text(case["chat_id"], f"{header}\n{esc(text)}", case_id=case_id,
-                                        dedupe_key=f"{key}:relay")
+        await services.outbox.send_text(case["chat_id"], f"{header}\n{fit(text, TELEGRAM_LIMIT - len(header) - 1)}",
+                                        case_id=case_id, dedupe_key=f"{key}:relay")
     await services.outbox.send_text(msg.chat_id, staff_text("staff.relayed", case_id=case_id),
                                     dedupe_key=f"{key}:relayed", thread_id=case["topic_id"],
                                     reply_to=msg.message_id)

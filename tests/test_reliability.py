@@ -23,7 +23,7 @@ async def test_429_then_502_still_delivers_the_answer(tmp_path):
         [answer] = await sent_to(bot, CITIZEN, "普通护照申领", timeout=20)
         attempts = [r for r in bot.api.requests if r["method"] == "sendMessage" and r["params"]["chat_id"] == CITIZEN]
         assert len(attempts) == 3 and attempts[1]["at"] - attempts[0]["at"] >= 0.9  # waited for retry_after
-        [row] = bot.ledger.outbox_rows("sent")
+        [row] = await until(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
         assert row["attempts"] == 3 and "Bad Gateway" in (row["last_error"] or "")
 
 
@@ -32,7 +32,8 @@ async def test_a_timeout_is_retried(tmp_path):
         bot.api.fail("sendMessage", "timeout", chat_id=CITIZEN)
         bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
         await sent_to(bot, CITIZEN, "普通护照申领", timeout=40)
-        assert "TimedOut" in bot.ledger.outbox_rows("sent")[0]["last_error"]
+        [row] = await until(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
+        assert "TimedOut" in row["last_error"]
 
 
 async def test_a_citizen_who_blocked_the_bot_is_not_retried_forever(tmp_path):
