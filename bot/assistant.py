@@ -18,7 +18,7 @@ from bot.config import Config
 from bot.knowledge import KnowledgeBase, build_knowledge, load_knowledge
 from bot.ledger import Inquiry, Ledger, parse_iso
 from bot.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher, Thresholds
-from bot.render import HTML, message, render_checklist, render_clarify
+from bot.render import HTML, message, render_checklist, render_clarify, render_event
 from bot.text import detect_language
 
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
@@ -141,6 +141,8 @@ class Assistant:
         return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version)
 
     def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str) -> tuple[str, ...]:
+        if decision.event_id:
+            return tuple(render_event(knowledge.events[decision.event_id], knowledge, language, fmt))
         if decision.action == ANSWER:
             return tuple(render_checklist(knowledge.services[decision.service_id], knowledge, language, fmt))
         if decision.action == CLARIFY:

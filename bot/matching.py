@@ -136,7 +136,7 @@ class Matcher:
 
     # -- scoring -----------------------------------------------------------------------
 
-    def scores(self, question: str) -> dict[str, float]:
+    def scores(self, question: str, signals: dict | None = None) -> dict[str, float]:
         """Score every service 0-100 for a question; services that share nothing are left out.
 
         When the question names a matter that a service explicitly excludes (结婚证补领), that
@@ -144,7 +144,7 @@ class Matcher:
         the answer threshold: the question is probably about something the knowledge base does
         not cover, so at most it is offered as a choice.
         """
-        signals = self.signals(question)
+        signals = self.signals(question) if signals is None else signals
         if not any(excluded for _, _, excluded in signals.values()):
             return {sid: combine(p, c) for sid, (p, c, _) in signals.items()}
         cap = self.thresholds.answer - 1
@@ -204,19 +204,24 @@ class Matcher:
     def decide(self, question: str) -> Decision:
         """Turn a question into answer, clarify or escalate.
 
-        A life event ("孩子出生了要办哪些手续") wins only when no single service is answered and
-        it scores at least as well as any service; it comes back as a clarification whose options
-        are the event's services, with event_id set so channels can send the merged checklist.
+        A life event ("孩子出生了要办哪些手续") wins when it scores better than every single
+        service, unless the question names a service outright ("孩子出生了怎么上户口") and does
+        not ask for everything. It comes back as a clarification whose options are the event's
+        services, with event_id set so channels can send the merged checklist.
         """
-        scores = self.scores(question)
+        signals = self.signals(question)
+        scores = self.scores(question, signals)
         services = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         decision = self._decide_services(services)
         events = sorted(((v, k[len(EVENT_PREFIX):]) for k, v in scores.items() if k.startswith(EVENT_PREFIX)),
                         reverse=True)
-        if decision.action == ANSWER or not events:
+        if not events:
             return decision
         best, event_id = events[0]
-        if best >= self.thresholds.answer and best >= max(services.values(), default=0.0):
+        best_service = max(services, key=services.get, default=None)
+        named = best_service is not None and signals[best_service][0] >= STRONG_PHRASE
+        if best >= self.thresholds.answer and best > services.get(best_service, 0.0) and \
+                (not named or _asks_for_everything(question)):
             event = self.knowledge.events[event_id]
             return Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
                             decision.candidates, event_id=event_id)
@@ -238,6 +243,16 @@ class Matcher:
         if len(options) >= 2:
             return Decision(CLARIFY, None, options, best, candidates)
         return Decision(ESCALATE, None, (), best, candidates)
+
+
+_EVERYTHING = re.compile(
+    r"哪些手续|哪些证|哪些事|要办什么|要办啥|都要办|要办哪些|办哪些|什么手续|啥手续|一件事|所有手续|全部手续|跑哪些|"
+    r"what do (?:i|we) (?:need|have) to do|what paperwork|what should (?:i|we) do|what licen[cs]es|everything")
+
+
+def _asks_for_everything(question: str) -> bool:
+    """'What do I need to do' rather than 'how do I do X': the citizen wants the whole bundle."""
+    return bool(_EVERYTHING.search(normalize(question)))
 
 
 def combine(phrase: float, coverage: float) -> float:

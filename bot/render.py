@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -129,7 +130,8 @@ def checklist_sections(
         limits.append(s.esc(message("time_limit.immediate", language)))
     else:
         limits.append(s.esc(message("time_limit.legal", language, days=limit.legal_days)))
-        limits.append(s.esc(message("time_limit.committed", language, days=limit.committed_days)))
+        limits.append(s.esc(message("time_limit.committed", language, days=limit.committed_days)
+                            if limit.committed_days else message("time_limit.committed_immediate", language)))
     for change in service.time_limit.changes:
         if change.scheduled_after(today):
             limits.append(s.esc(message("time_limit.change", language, date=change.effective_from.isoformat(),
@@ -212,6 +214,92 @@ def _hard_wrap(text: str, limit: int) -> list[str]:
             current = f"{current}\n{line}" if current else line
     pieces.append(current)
     return pieces
+
+
+def event_sections(event, knowledge: KnowledgeBase, language: str, fmt: str = HTML,
+                   answers: dict[str, bool] | None = None, today: dt.date | None = None) -> list[Section]:
+    """One merged checklist for a life event: steps in order, each document and office once."""
+    today = today or dt.date.today()
+    answers = answers or {}
+    s = _Style(fmt)
+    steps = [step for step in event.steps if step.applies(answers)]
+    services = [knowledge.services[step.service_id] for step in steps]
+    sections = [Section("", (s.bold(event.name.get(language)),)
+                        + ((s.esc(event.description.get(language)),) if event.description else ()))]
+    if answers:
+        lines = [f"• {s.esc(c.question.get(language))} {s.esc(message('yes' if answers[c.id] else 'no', language))}"
+                 for c in event.conditions if c.id in answers]
+        sections.append(Section(message("section.answers", language), tuple(lines)))
+
+    step_lines = []
+    for number, (step, service) in enumerate(zip(steps, services), 1):
+        office = knowledge.offices[service.offices[0]].name.get(language)
+        line = f"{number}. {s.bold(service.name.get(language))} — {s.esc(office)}"
+        for key, condition_id in (("condition.step", step.condition), ("condition.step_unless", step.unless)):
+            condition = event.condition(condition_id) if condition_id else None
+            if condition and condition_id not in answers:
+                line += " " + s.esc(message(key, language, question=condition.question.get(language)))
+        if step.note:
+            line += f"（{s.esc(step.note.get(language))}）" if language == "zh" else f" ({s.esc(step.note.get(language))})"
+        step_lines.append(line)
+    sections.append(Section(message("event.steps", language), tuple(step_lines)))
+
+    merged: dict[str, list] = {}  # document name -> [document, [service names]]
+    for service in services:
+        for document in service.documents:
+            if not document.in_force(today):
+                continue
+            key = _document_key(document.name.zh)
+            entry = merged.setdefault(key, [document, []])
+            if service.name.get(language) not in entry[1]:
+                entry[1].append(service.name.get(language))
+    documents = []
+    for number, (document, used_by) in enumerate(merged.values(), 1):
+        form = message(f"form.{document.form}", language)
+        maybe = " " + s.esc(message("document.if_applicable", language)) if document.condition or document.unless else ""
+        documents.append(f"{number}. {s.bold(document.name.get(language))} ({s.esc(form)}){maybe}\n   "
+                         + s.esc(message("event.used_for", language, services="、".join(used_by) if language == "zh"
+                                         else "; ".join(used_by))))
+    sections.append(Section(message("event.documents", language), tuple(documents)))
+
+    offices = []
+    for office_id in dict.fromkeys(o for service in services for o in service.offices):
+        office = knowledge.offices[office_id]
+        first = " " + s.esc(message("office.first", language)) if not offices else ""
+        offices.append("\n".join([f"{s.bold(office.name.get(language))}{first}",
+                                   s.esc(message("office.address", language, text=office.address.get(language))),
+                                   s.esc(message("office.hours", language, text=office.hours.get(language))),
+                                   s.esc(message("office.phone", language, text=office.phone))]))
+    sections.append(Section(message("event.offices", language), tuple(offices)))
+
+    limits = []
+    for service in services:
+        limit = service.time_limit.on(today)
+        fees = "；".join(f"{f.item.get(language)} {f.amount.get(language)}" for f in service.fees if f.in_force(today)) \
+            or message("fees.free", language)
+        key = "event.immediate_line" if limit.committed_days == 0 else "event.limit_line"
+        limits.append(s.esc(message(key, language, service=service.name.get(language),
+                                    committed=limit.committed_days, fees=fees)))
+    sections.append(Section(message("event.limits", language), tuple(limits)))
+    online = [f"• {s.esc(service.name.get(language))}: {s.esc(service.online.channel.get(language))}"
+              for service in services if service.online.available]
+    if online:
+        sections.append(Section(message("event.online", language), tuple(online)))
+    sections.append(Section("", (s.esc(message("event.footer", language, event=event.name.get(language),
+                                                version=knowledge.version)),)))
+    return sections
+
+
+def _document_key(name: str) -> str:
+    # "居民身份证（原件）" and "居民身份证" are the same document for the citizen.
+    return re.sub(r"[（(].*?[）)]", "", name).strip()
+
+
+def render_event(event, knowledge: KnowledgeBase, language: str, fmt: str = HTML,
+                 answers: dict[str, bool] | None = None, today: dt.date | None = None,
+                 limit: int = TELEGRAM_LIMIT) -> list[str]:
+    sections = event_sections(event, knowledge, language, fmt, answers, today)
+    return split_sections(sections, _Style(fmt), message("continued", language), limit)
 
 
 def render_clarify(options: list[str] | tuple[str, ...], knowledge: KnowledgeBase, language: str, fmt: str = HTML) -> str:

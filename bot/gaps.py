@@ -1,0 +1,234 @@
+"""Gaps in the knowledge base: questions the assistant could not answer, grouped, with suggestions.
+
+A gap question is one that went to staff (action escalate) or whose answer the citizen did not
+accept (feedback 'ask_person'). Similar questions are grouped by single-link clustering on
+rapidfuzz's token_set_ratio over their content units (Chinese bigrams, English words, asking
+words removed). Each group gets the service it is nearest to, the group's distinctive words as
+candidate aliases, and its most typical question as a candidate example question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
+
+from bot.ledger import Ledger, parse_iso
+from bot.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
+from bot.report import PURGE_MARKER, local_time
+from bot.text import is_cjk, normalize, units
+
+SIMILARITY_THRESHOLD = 70.0  # token_set_ratio at which two questions are "the same gap"
+MAX_EXAMPLES = 5
+MAX_ALIASES = 5
+
+
+@dataclass(frozen=True)
+class GapQuestion:
+    inquiry_id: int
+    text: str
+    reason: str  # "escalate" or "ask_person"
+
+
+@dataclass(frozen=True)
+class Gap:
+    questions: tuple[GapQuestion, ...]
+    service_id: str | None  # the nearest service, None when no service shares anything with the group
+    service_name: str
+    score: float  # the group's mean score for that service, 0-100
+    near: bool  # score at or above the matcher's clarify threshold
+    source_file: str | None  # where to add the suggestions
+    alias_candidates: tuple[str, ...]
+    example_candidate: str
+
+    @property
+    def count(self) -> int:
+        return len(self.questions)
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        return tuple(q.text for q in self.questions[:MAX_EXAMPLES])
+
+
+# -- which questions ------------------------------------------------------------------------------
+
+
+def gap_questions(ledger: Ledger, since: dt.datetime, until: dt.datetime | None = None) -> list[GapQuestion]:
+    """Escalated questions and answers marked 'ask a person', once per citizen and question."""
+    until = until or ledger.now()
+    found: list[GapQuestion] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(row: dict | None, reason: str) -> None:
+        if row is None or not row["text"] or row["text"] == PURGE_MARKER or parse_iso(row["at"]) > until:
+            return
+        key = (row["user_id"], normalize(row["text"]))
+        if key not in seen:  # asking a person after an answer records the question twice
+            seen.add(key)
+            found.append(GapQuestion(row["id"], row["text"], reason))
+
+    for row in ledger.inquiries_since(since):
+        if row["action"] == "escalate":
+            add(row, "escalate")
+    for feedback in ledger.feedback_since(since):
+        if feedback["value"] == "ask_person" and parse_iso(feedback["at"]) <= until:
+            add(ledger.inquiry(feedback["inquiry_id"]), "ask_person")
+    return found
+
+
+# -- grouping -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _fillers() -> re.Pattern:
+    return re.compile("|".join(map(re.escape, CHINESE_FILLERS)))
+
+
+def content_units(text: str) -> list[str]:
+    """What a question is about: Chinese bigrams and English words, asking words removed."""
+    return units(_fillers().sub(" ", normalize(text)))
+
+
+def _key(text: str) -> str:
+    found = content_units(text)
+    # A lone character left between asking words ("办理" -> "理") says little; keep it only if it is all there is.
+    words = [unit for unit in found if not (is_cjk(unit) and len(unit) < 2)] or found
+    return " ".join(words) or normalize(text)
+
+
+def cluster(texts: list[str], threshold: float = SIMILARITY_THRESHOLD) -> list[list[int]]:
+    """Single-link groups of indexes: two texts scoring at least `threshold` share a group."""
+    keys = [_key(text) for text in texts]
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if texts:
+        matrix = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold)
+        for i, j in zip(*matrix.nonzero()):
+            if i < j and keys[i] and keys[j]:
+                parent[root(int(j))] = root(int(i))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(texts)):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+def typical(texts: list[str]) -> str:
+    """The question most like all the others (ties: the shorter, then the first)."""
+    keys = [_key(text) for text in texts]
+    totals = process.cdist(keys, keys, scorer=fuzz.token_set_ratio).sum(axis=1)
+    best = max(range(len(texts)), key=lambda i: (totals[i], -len(texts[i]), -i))
+    return texts[best]
+
+
+def distinctive_words(texts: list[str], known: set[str], limit: int = MAX_ALIASES) -> list[str]:
+    """Chinese bigrams and English words that recur in the group and that `known` lacks."""
+    counts = Counter(unit for text in texts for unit in set(content_units(text)))
+    least = 2 if len(texts) > 1 else 1
+    words = [unit for unit, count in counts.most_common() if count >= least and unit not in known
+             and not (is_cjk(unit) and len(unit) < 2)]
+    return words[:limit]
+
+
+# -- suggestions ----------------------------------------------------------------------------------
+
+
+def _nearest(matcher: Matcher, texts: list[str]) -> tuple[str | None, float]:
+    totals: Counter[str] = Counter()
+    for text in texts:
+        for service_id, score in matcher.scores(text).items():
+            if not service_id.startswith(EVENT_PREFIX):
+                totals[service_id] += score
+    if not totals:
+        return None, 0.0
+    service_id, total = max(totals.items(), key=lambda item: (item[1], item[0]))
+    return service_id, total / len(texts)
+
+
+def _service_units(matcher: Matcher, service_id: str | None) -> set[str]:
+    service = matcher.knowledge.services.get(service_id) if service_id else None
+    if service is None:
+        return set()
+    names = [service.name.zh, service.name.en or "", *service.aliases]
+    return {unit for name in names for unit in content_units(name)}
+
+
+def _relative(path: str, knowledge_dir: Path) -> str:
+    try:
+        return str(Path(path).relative_to(knowledge_dir.parent))
+    except ValueError:
+        return path
+
+
+def find_gaps(ledger: Ledger, matcher: Matcher, since: dt.datetime, until: dt.datetime | None = None,
+              threshold: float = SIMILARITY_THRESHOLD) -> list[Gap]:
+    """Group the gap questions of a window, largest groups first, each with suggestions."""
+    questions = gap_questions(ledger, since, until)
+    gaps = []
+    for indexes in cluster([q.text for q in questions], threshold):
+        members = [questions[i] for i in indexes]
+        texts = [q.text for q in members]
+        service_id, score = _nearest(matcher, texts)
+        service = matcher.knowledge.services.get(service_id) if service_id else None
+        gaps.append(Gap(
+            questions=tuple(members), service_id=service_id,
+            service_name=service.name.zh if service else "", score=score,
+            near=service is not None and score >= matcher.thresholds.clarify,
+            source_file=_relative(service.source_file, matcher.knowledge.directory) if service else None,
+            alias_candidates=tuple(distinctive_words(texts, _service_units(matcher, service_id))),
+            example_candidate=typical(texts)))
+    return gaps
+
+
+# -- formatting -----------------------------------------------------------------------------------
+
+NOT_CLOSE = "no service is close: consider a new service or an `excludes` entry"
+
+
+def _gap_lines(number: int, gap: Gap, markdown: bool) -> list[str]:
+    bullet = "- " if markdown else "     - "
+    heading = f"## {number}. " if markdown else f"{number}. "
+    reasons = Counter(q.reason for q in gap.questions)
+    why = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+    lines = [f"{heading}{gap.count} 个问题 questions ({why})", ""]
+    lines += (["例 Examples:", ""] if markdown else ["   例 Examples:"])
+    lines += [f"{bullet}{text}" for text in gap.examples]
+    indent = "" if markdown else "   "
+    if markdown:
+        lines.append("")
+    nearest = f"{gap.service_id} {gap.service_name} (score {gap.score:.0f})" if gap.service_id else "-"
+    if gap.near:
+        lines.append(f"{indent}最近的事项 Nearest service: {nearest}")
+        target = f" → {gap.source_file}" if gap.source_file else ""
+        aliases = ", ".join(gap.alias_candidates) or "-"
+        lines.append(f"{indent}建议 Suggest{target}: aliases: {aliases}; examples: {gap.example_candidate}")
+    else:
+        lines.append(f"{indent}最近的事项 Nearest service: {nearest} — {NOT_CLOSE}")
+        words = ", ".join(gap.alias_candidates) or "-"
+        lines.append(f"{indent}建议 Suggest: names/aliases: {words}; example question: {gap.example_candidate}")
+    return lines
+
+
+def format_gaps(gaps: list[Gap], since: dt.datetime, until: dt.datetime, timezone: ZoneInfo,
+                markdown: bool = False) -> str:
+    total = sum(gap.count for gap in gaps)
+    window = f"{local_time(since, timezone)} – {local_time(until, timezone)} ({timezone.key})"
+    title = "知识库缺口 Knowledge gaps"
+    lines = [f"# {title}" if markdown else title, "",
+             f"{total} 个问题 questions in {len(gaps)} 组 groups, {window}"]
+    if not gaps:
+        lines.append("没有转人工或“找人工”的问题 No escalated or 'ask a person' questions in this window.")
+    for number, gap in enumerate(gaps, start=1):
+        lines += ["", *_gap_lines(number, gap, markdown)]
+    return "\n".join(lines) + "\n"
