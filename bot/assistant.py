@@ -81,6 +81,7 @@ class Reply:
     case_id: int | None
     kb_version: str
     due_at: dt.datetime | None = None
+    tailored: bool = False  # the checklist was narrowed down by the citizen's answers
 
 
 def clean_question(text: str | None) -> str:
@@ -113,7 +114,7 @@ class Assistant:
         inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language, text=question,
                           action=decision.action, service_id=decision.service_id, options=decision.options,
                           score=decision.score, kb_version=snapshot.knowledge.version, reply="",
-                          update_id=update_id)
+                          update_id=update_id, event_id=decision.event_id)
         if decision.action != ESCALATE:
             inquiry = replace(inquiry, reply="\n\n".join(messages), messages=messages)
             return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None,
@@ -138,7 +139,28 @@ class Assistant:
                           text=clean_question(question) or service.name.get(language), action=CHOSEN,
                           service_id=service_id, options=(), score=100.0, kb_version=knowledge.version,
                           reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers)
-        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version)
+        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
+                     tailored=bool(answers))
+
+    def choose_event(self, event_id: str, *, question: str, channel: str, user_id: str, chat_id: str | None = None,
+                     language: str = "zh", fmt: str = HTML, update_id: int | None = None,
+                     answers: dict[str, bool] | None = None) -> Reply | None:
+        """Send the merged checklist of a life event, tailored to the answers given."""
+        if update_id is not None and (recorded := self.ledger.inquiry_for_update(update_id)):
+            return replayed(recorded)
+        knowledge = self.store.current.knowledge
+        event = knowledge.events.get(event_id)
+        if event is None:
+            return None
+        messages = tuple(render_event(event, knowledge, language, fmt, answers=answers))
+        decision = Decision(CHOSEN, None, event.service_ids, 100.0, event_id=event_id)
+        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
+                          text=clean_question(question) or event.name.get(language), action=CHOSEN, service_id=None,
+                          options=event.service_ids, score=100.0, kb_version=knowledge.version,
+                          reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers,
+                          event_id=event_id)
+        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
+                     tailored=bool(answers))
 
     def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str) -> tuple[str, ...]:
         if decision.event_id:
@@ -212,6 +234,8 @@ class Assistant:
 
 def replayed(row: dict) -> Reply:
     """The Reply recorded for an inquiry, for an update handled again after a crash."""
-    decision = Decision(row["action"], row["service_id"], tuple(json.loads(row["options"] or "[]")), row["score"] or 0.0)
+    decision = Decision(row["action"], row["service_id"], tuple(json.loads(row["options"] or "[]")), row["score"] or 0.0,
+                        event_id=row["event_id"])
     messages = tuple(json.loads(row["messages"])) if row["messages"] else (row["reply"],)
-    return Reply(decision, row["language"], messages, row["id"], row["case_id"], row["kb_version"])
+    return Reply(decision, row["language"], messages, row["id"], row["case_id"], row["kb_version"],
+                 tailored=bool(row["answers"]))

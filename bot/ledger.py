@@ -41,7 +41,7 @@ _SCHEMA = {
     "inquiries": (
         {"id": int, "at": str, "channel": str, "user_id": str, "chat_id": str, "language": str, "text": str,
          "action": str, "service_id": str, "options": str, "score": float, "kb_version": str, "reply": str,
-         "messages": str, "update_id": int, "case_id": int, "answers": str},
+         "messages": str, "update_id": int, "case_id": int, "answers": str, "event_id": str},
         {"not_null": {"at", "channel", "user_id", "text", "action", "kb_version", "reply"}},
     ),
     "cases": (
@@ -107,6 +107,7 @@ class Inquiry:
     update_id: int | None = None
     answers: dict[str, bool] | None = None
     messages: tuple[str, ...] = ()  # the reply as sent, message by message; `reply` joins them
+    event_id: str | None = None  # a life event answered as one bundle
 
 
 class Ledger:
@@ -154,6 +155,7 @@ class Ledger:
             "messages": json.dumps(list(inquiry.messages or (inquiry.reply,)), ensure_ascii=False),
             "update_id": inquiry.update_id, "case_id": case_id,
             "answers": json.dumps(inquiry.answers, ensure_ascii=False) if inquiry.answers else None,
+            "event_id": inquiry.event_id,
         }
         with self.db.atomic():
             return self.db["inquiries"].insert(row).last_pk

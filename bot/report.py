@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from bot.knowledge import KnowledgeBase
 from bot.ledger import OPEN, Ledger, parse_iso
+from bot.matching import EVENT_PREFIX
 
 PURGE_MARKER = "[purged]"  # what `python -m bot purge` writes over citizens' ids and free text
 UNMATCHED = "unmatched"
@@ -267,7 +268,8 @@ def _inquiry_service(row: dict) -> str:
 
 
 def _case_service(case: dict) -> str:
-    guesses = json.loads(case["guesses"] or "[]")
+    # Guesses can name life events (event:...); a case belongs to the best service guess.
+    guesses = [g for g in json.loads(case["guesses"] or "[]") if not g.startswith(EVENT_PREFIX)]
     return guesses[0] if guesses else UNMATCHED
 
 
@@ -452,8 +454,39 @@ def _label_text(zh: str, en: str, chinese: bool) -> str:
     return f"{zh} {en}" if chinese else en
 
 
+MAX_BARS = 62
+_PERIODS = {"day": ("每日", "per day", "Daily"), "week": ("每周", "per week", "Weekly"),
+            "month": ("每月", "per month", "Monthly")}
+
+
+def periods(days: list[Day]) -> tuple[str, list[Day]]:
+    """The days, or weeks (from Monday) or months for long windows, so that a chart stays readable
+    (and quick to draw) with at most about MAX_BARS bars."""
+    if len(days) <= MAX_BARS:
+        return "day", days
+    unit = "week" if len(days) <= MAX_BARS * 7 else "month"
+    buckets: dict[dt.date, Day] = {}
+    for day in days:
+        start = day.day - dt.timedelta(days=day.day.weekday()) if unit == "week" else day.day.replace(day=1)
+        bucket = buckets.setdefault(start, Day(start))
+        bucket.answered += day.answered
+        bucket.clarified += day.clarified
+        bucket.escalated += day.escalated
+        bucket.cases += day.cases
+        bucket.first_answer_seconds += day.first_answer_seconds
+    return unit, list(buckets.values())
+
+
+def _period_labels(unit: str, buckets: list[Day]) -> list[str]:
+    if unit == "month":
+        return [bucket.day.strftime("%Y-%m") for bucket in buckets]
+    several_years = len({bucket.day.year for bucket in buckets}) > 1
+    return [bucket.day.strftime("%Y-%m-%d" if several_years else "%m-%d") for bucket in buckets]
+
+
 def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, bytes]]:
-    """Three PNG charts: daily volume, escalations per day, median time to first answer per day.
+    """Three PNG charts: volume (answered / clarified / escalated, stacked), escalations, and the
+    median time to first answer, per day (per week or month for long windows).
 
     Chinese labels only when `font` (a CJK font name) is given; otherwise English labels, so a
     machine without CJK fonts still draws every chart."""
@@ -462,20 +495,23 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
     from matplotlib.figure import Figure
 
     chinese = font is not None
-    families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    labels = [day.day.strftime("%m-%d") for day in report.days]
-    positions = list(range(len(labels)))
+    unit, buckets = periods(report.days)
+    every_zh, per_en, adjective = _PERIODS[unit]
+    labels = _period_labels(unit, buckets)
+    positions = list(range(len(buckets)))
     charts = []
+    families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
     with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": families,
                                 "axes.unicode_minus": False}):
 
         def figure(title: str, ylabel: str):
-            fig = Figure(figsize=(max(6.0, 0.35 * len(labels) + 2), 3.2), dpi=100)
+            fig = Figure(figsize=(min(14.0, max(6.0, 0.2 * len(labels) + 3)), 3.4), dpi=100)
             FigureCanvasAgg(fig)
             axes = fig.add_subplot()
             axes.set_title(title)
             axes.set_ylabel(ylabel)
-            axes.set_xticks(positions, labels, rotation=60 if len(labels) > 10 else 0, fontsize=8)
+            step = -(-len(labels) // 16)  # at most 16 tick labels
+            axes.set_xticks(positions[::step], labels[::step], rotation=45 if len(labels) > 8 else 0, fontsize=8)
             axes.grid(axis="y", alpha=0.3)
             return fig, axes
 
@@ -485,31 +521,31 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
             fig.savefig(out, format="png")
             return out.getvalue()
 
-        title = _label_text("每日咨询量", "Daily volume", chinese)
+        title = _label_text(f"{every_zh}咨询量", f"{adjective} volume", chinese)
         fig, axes = figure(title, _label_text("问题", "questions", chinese))
-        bottom = [0] * len(labels)
+        bottom = [0] * len(buckets)
         for zh, en, attribute, color in (("已答", "answered", "answered", "#2e7d32"),
                                          ("澄清", "clarified", "clarified", "#f9a825"),
                                          ("转人工", "escalated", "escalated", "#c62828")):
-            values = [getattr(day, attribute) for day in report.days]
+            values = [getattr(bucket, attribute) for bucket in buckets]
             axes.bar(positions, values, bottom=bottom, color=color, label=_label_text(zh, en, chinese))
             bottom = [b + v for b, v in zip(bottom, values)]
         axes.legend(fontsize=8)
         charts.append((title, png(fig)))
 
-        title = _label_text("每日转人工", "Escalations per day", chinese)
+        title = _label_text(f"{every_zh}转人工", f"Escalations {per_en}", chinese)
         fig, axes = figure(title, _label_text("次数", "count", chinese))
-        axes.bar(positions, [day.escalated for day in report.days], color="#c62828",
+        axes.bar(positions, [bucket.escalated for bucket in buckets], color="#c62828",
                  label=_label_text("转人工问题", "escalated questions", chinese))
-        axes.plot(positions, [day.cases for day in report.days], color="#1565c0", marker="o",
+        axes.plot(positions, [bucket.cases for bucket in buckets], color="#1565c0", marker="o",
                   label=_label_text("新工单", "cases opened", chinese))
         axes.legend(fontsize=8)
         charts.append((title, png(fig)))
 
-        title = _label_text("首次答复用时（中位数）", "Time to first answer (median)", chinese)
+        title = _label_text(f"首次答复用时（{every_zh}中位数）", f"Time to first answer (median {per_en})", chinese)
         fig, axes = figure(title, _label_text("小时", "hours", chinese))
-        hours = [day.median_first_answer / 3600 if day.median_first_answer is not None else float("nan")
-                 for day in report.days]
+        hours = [bucket.median_first_answer / 3600 if bucket.median_first_answer is not None else float("nan")
+                 for bucket in buckets]
         axes.plot(positions, hours, color="#6a1b9a", marker="o")
         if all(value != value for value in hours):  # NaN everywhere: nothing answered yet
             axes.text(0.5, 0.5, _label_text("暂无答复", "no answers in this window", chinese),

@@ -43,7 +43,9 @@ def register(application: Application) -> None:
     for pattern, callback in (("^claim:", staff.claim_case), ("^close:", staff.close_case_button),
                               ("^pick:", citizen.picked), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
                               ("^rate:", citizen.rated), ("^cat:", citizen.browse_category),
-                              ("^svc:", citizen.browse_service), ("^lang:", citizen.language_chosen)):
+                              ("^svc:", citizen.browse_service), ("^lang:", citizen.language_chosen),
+                              ("^tailor:", citizen.start_tailoring), ("^cond:", citizen.condition_answered),
+                              ("^file:", citizen.save_as_file)):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(citizen.unknown_button))
 

@@ -9,11 +9,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import Services, services_of
-from bot.assistant import Reply
+from bot.assistant import CHOSEN, Reply
 from bot.cases import format_due
 from bot.ledger import parse_iso
 from bot.matching import ANSWER, CLARIFY, ESCALATE
+from bot.printable import printable_checklist
 from bot.render import message
+from bot.tailoring import Tailoring, conditions_of, next_condition
 from handlers.common import esc, keyboard, language_for, parse_callback, staff_text
 from handlers.staff import post_case, tell_case_thread
 
@@ -112,24 +114,36 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def send_reply(services: Services, update: Update, reply: Reply) -> None:
     """Send a Reply with the buttons its decision calls for, and tell staff about a case."""
     chat_id, key = update.effective_chat.id, f"u{update.update_id}"
-    language, inquiry = reply.language, reply.inquiry_id
-    buttons = None
-    if reply.decision.action in (ANSWER, "chosen"):
-        buttons = keyboard([[(message("button.helpful", language), f"fb:{inquiry}"),
-                             (message("button.ask_person", language), f"ask:{inquiry}")]])
-    elif reply.decision.action == CLARIFY:
-        knowledge = services.store.current.knowledge
-        rows = [[(knowledge.services[o].name.get(language), f"pick:{inquiry}:{o}")]
-                for o in reply.decision.options if o in knowledge.services]
-        rows.append([(message("clarify.none", language), f"ask:{inquiry}")])
-        buttons = keyboard(rows)
+    buttons = reply_buttons(services, reply)
+    html_ready = reply.decision.action in (ANSWER, CHOSEN, CLARIFY)
     for i, text in enumerate(reply.messages):
         last = i == len(reply.messages) - 1
-        await services.outbox.send_text(chat_id, text if reply.decision.action in (ANSWER, "chosen", CLARIFY)
-                                        else esc(text), keyboard=buttons if last else None,
+        await services.outbox.send_text(chat_id, text if html_ready else esc(text), keyboard=buttons if last else None,
                                         case_id=reply.case_id, dedupe_key=f"{key}:{i}")
     if reply.decision.action == ESCALATE and reply.case_id:
         await _tell_staff_about(services, update, reply)
+
+
+def reply_buttons(services: Services, reply: Reply):
+    """[Helpful][Ask a person] under a checklist, plus [Tailor] when it has conditions and [Save as file];
+    one button per service under a clarification or a life event, plus [None of these]."""
+    language, inquiry, decision = reply.language, reply.inquiry_id, reply.decision
+    knowledge = services.store.current.knowledge
+    rows = []
+    if decision.action == CLARIFY or decision.event_id:
+        rows += [[(knowledge.services[o].name.get(language), f"pick:{inquiry}:{o}")]
+                 for o in decision.options if o in knowledge.services]
+    if decision.action in (ANSWER, CHOSEN) or decision.event_id:
+        target, is_event = decision.event_id or decision.service_id, bool(decision.event_id)
+        extra = [(message("button.file", language), f"file:{inquiry}")]
+        if conditions_of(knowledge, target, is_event) and not reply.tailored:
+            extra.insert(0, (message("button.tailor", language), f"tailor:{inquiry}"))
+        rows.append(extra)
+        rows.append([(message("button.helpful", language), f"fb:{inquiry}"),
+                     (message("button.ask_person", language), f"ask:{inquiry}")])
+    elif decision.action == CLARIFY:
+        rows.append([(message("clarify.none", language), f"ask:{inquiry}")])
+    return keyboard(rows) if rows else None
 
 
 async def _tell_staff_about(services: Services, update: Update, reply: Reply) -> None:
@@ -150,7 +164,8 @@ async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     parts = parse_callback(query.data, "pick", 2)
     row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
     language = language_for(update, services)
-    if row is None or row["user_id"] != str(update.effective_user.id) or parts[1] not in json.loads(row["options"] or "[]"):
+    if row is None or row["user_id"] != str(update.effective_user.id) or \
+            parts[1] not in json.loads(row["options"] or "[]"):
         await query.answer(message("button.invalid", language), show_alert=True)
         return
     await query.answer()
@@ -296,3 +311,95 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Callback data the bot never issued."""
     services = services_of(context)
     await update.callback_query.answer(message("button.invalid", language_for(update, services)), show_alert=True)
+
+
+def _own_inquiry(services: Services, update: Update, data: str | None, prefix: str) -> dict | None:
+    """The inquiry a button refers to, if it exists and belongs to whoever pressed it."""
+    parts = parse_callback(data, prefix, 1)
+    row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
+    return row if row and row["user_id"] == str(update.effective_user.id) else None
+
+
+def _target(row: dict) -> tuple[str | None, bool]:
+    return (row["event_id"], True) if row["event_id"] else (row["service_id"], False)
+
+
+async def start_tailoring(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[Tailor this list]: asks the conditions one at a time; the state is kept in the ledger."""
+    services = services_of(context)
+    query = update.callback_query
+    language = language_for(update, services)
+    row = _own_inquiry(services, update, query.data, "tailor")
+    target, is_event = _target(row) if row else (None, False)
+    if not target:
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer()
+    state = Tailoring(row["id"], target, is_event)
+    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())
+    await _ask_next(services, update, state, language)
+
+
+async def condition_answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[Yes]/[No] to a tailoring question: record it, then ask the next one or send the final list."""
+    services = services_of(context)
+    query = update.callback_query
+    language = language_for(update, services)
+    parts = parse_callback(query.data, "cond", 3)
+    state = Tailoring.from_json(services.ledger.chat(update.effective_chat.id)["flow"])
+    knowledge = services.store.current.knowledge
+    if not parts or state is None or parts[0] != str(state.inquiry_id) or parts[2] not in ("1", "0") or \
+            parts[1] not in {c.id for c in conditions_of(knowledge, state.target, state.event)}:
+        await query.answer(message("tailor.expired", language), show_alert=True)
+        return
+    await query.answer()
+    state.answers[parts[1]] = parts[2] == "1"
+    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())
+    await _ask_next(services, update, state, language)
+
+
+async def _ask_next(services: Services, update: Update, state: Tailoring, language: str) -> None:
+    knowledge = services.store.current.knowledge
+    condition = next_condition(knowledge, state)
+    key = f"u{update.update_id}"
+    if condition is not None:
+        total = len(conditions_of(knowledge, state.target, state.event))
+        buttons = keyboard([[(message("yes", language), f"cond:{state.inquiry_id}:{condition.id}:1"),
+                             (message("no", language), f"cond:{state.inquiry_id}:{condition.id}:0")]])
+        await services.outbox.send_text(update.effective_chat.id,
+                                        say("tailor.question", language, n=len(state.answers) + 1, total=total,
+                                            question=condition.question.get(language)),
+                                        keyboard=buttons, dedupe_key=f"{key}:ask")
+        return
+    services.ledger.update_chat(update.effective_chat.id, flow=None)
+    question = services.ledger.inquiry(state.inquiry_id)["text"]
+    common = dict(question=question, channel="telegram", user_id=str(update.effective_user.id),
+                  chat_id=str(update.effective_chat.id), language=language, update_id=update.update_id,
+                  answers=state.answers)
+    reply = services.assistant.choose_event(state.target, **common) if state.event else \
+        services.assistant.choose(state.target, **common)
+    if reply is not None:
+        await send_reply(services, update, reply)
+
+
+async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[Save as file]: sends the checklist as a printable HTML page with tick boxes."""
+    services = services_of(context)
+    query = update.callback_query
+    language = language_for(update, services)
+    row = _own_inquiry(services, update, query.data, "file")
+    target, is_event = _target(row) if row else (None, False)
+    knowledge = services.store.current.knowledge
+    if not target or target not in (knowledge.events if is_event else knowledge.services):
+        await query.answer(message("button.invalid", language), show_alert=True)
+        return
+    await query.answer()
+    answers = json.loads(row["answers"]) if row["answers"] else None
+    issued = services.ledger.now().astimezone(services.config.business_hours.timezone).date()
+    page = printable_checklist(knowledge, language, answers=answers, issued=issued,
+                               **({"event": knowledge.events[target]} if is_event
+                                  else {"service": knowledge.services[target]}))
+    await services.outbox.send_document(update.effective_chat.id, f"checklist-{target}-{issued.isoformat()}.html",
+                                        page.encode("utf-8"), caption=message("file.caption", language,
+                                                                              date=issued.isoformat()),
+                                        dedupe_key=f"u{update.update_id}:file")

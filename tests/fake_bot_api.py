@@ -29,7 +29,7 @@ class FakeBotApi:
     """Start with .start(); stop with .stop(). Thread-safe."""
 
     def __init__(self, token: str = "123456:TEST-token-0123456789abcdefghij", staff_chat_id: int = -1001,
-                 staff_is_forum: bool = False):
+                 staff_is_forum: bool = False, first_update_id: int = 1):
         self.token = token
         self.staff_chat_id = staff_chat_id
         self.staff_is_forum = staff_is_forum
@@ -39,7 +39,7 @@ class FakeBotApi:
         self.faults: list[dict] = []  # {"method", "kind", "remaining", ...}
         self.blocked_users: set[int] = set()
         self._lock = threading.Condition()
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)  # Telegram's ids keep growing across restarts
         self._message_ids = itertools.count(1000)
         self._topic_ids = itertools.count(500)
         self.messages: dict[tuple[int, int], dict] = {}  # (chat_id, message_id) -> message as sent

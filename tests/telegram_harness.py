@@ -53,9 +53,10 @@ def bot_config(api: FakeBotApi, tmp_path, **changes) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path, *, start: dt.datetime | None = None, forum: bool = False, **config_changes):
+async def running_bot(tmp_path, *, start: dt.datetime | None = None, forum: bool = False, first_update_id: int = 1,
+                      **config_changes):
     """The real Application polling the fake server; yields a RunningBot, stops cleanly."""
-    api = FakeBotApi(staff_is_forum=forum).start()
+    api = FakeBotApi(staff_is_forum=forum, first_update_id=first_update_id).start()
     # Wednesday 2026-11-25 10:00 in Shanghai: inside business hours.
     clock = MovableClock(start or dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
     application = build_application(bot_config(api, tmp_path, **config_changes), clock=clock)
