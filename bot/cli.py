@@ -214,9 +214,37 @@ def run():
         raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None
 
 
+@cli.command()
+@click.argument("old_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("new_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def diff(old_dir, new_dir):
+    """Summarise what changed between two knowledge bases: services added, removed, changed (which fields).
+
+    Use it to review an edit before merging or reloading. Exits 1 if NEW_DIR has errors. Example:
+
+        python -m bot diff /srv/knowledge knowledge
+    """
+    from bot.diff import diff_knowledge
+    from bot.knowledge import load_knowledge
+
+    try:
+        old = load_knowledge(old_dir)
+    except KnowledgeError as exc:
+        raise click.ClickException(f"{old_dir}: {exc}") from None
+    try:
+        new = load_knowledge(new_dir)
+    except KnowledgeError as exc:
+        raise click.ClickException(f"{new_dir}: {exc}") from None
+    click.echo("\n".join(diff_knowledge(old, new).lines()))
+
+
 def main() -> None:
     cli(prog_name="python -m bot")
 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# Commands that live in their own modules register themselves on import.
+from bot import cli_dashboard, cli_supervision  # noqa: E402,F401

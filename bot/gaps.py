@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from bot.ledger import Ledger, parse_iso
 from bot.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
 from bot.report import PURGE_MARKER, local_time
-from bot.text import is_cjk, normalize, units
+from bot.text import compact, is_cjk, normalize, units
 
 SIMILARITY_THRESHOLD = 70.0  # token_set_ratio at which two questions are "the same gap"
 MAX_EXAMPLES = 5
@@ -43,6 +43,7 @@ class Gap:
     service_name: str
     score: float  # the group's mean score for that service, 0-100
     near: bool  # score at or above the matcher's clarify threshold
+    answered: bool  # score at or above the answer threshold: the assistant answers these with that service
     source_file: str | None  # where to add the suggestions
     alias_candidates: tuple[str, ...]
     example_candidate: str
@@ -73,13 +74,14 @@ def gap_questions(ledger: Ledger, since: dt.datetime, until: dt.datetime | None 
             seen.add(key)
             found.append(GapQuestion(row["id"], row["text"], reason))
 
-    for row in ledger.inquiries_since(since):
-        if row["action"] == "escalate":
-            add(row, "escalate")
+    # 'ask a person' first: that question was answered, and the escalation that followed repeats it.
     for feedback in ledger.feedback_since(since):
         if feedback["value"] == "ask_person" and parse_iso(feedback["at"]) <= until:
             add(ledger.inquiry(feedback["inquiry_id"]), "ask_person")
-    return found
+    for row in ledger.inquiries_since(since):
+        if row["action"] == "escalate":
+            add(row, "escalate")
+    return sorted(found, key=lambda q: q.inquiry_id)
 
 
 # -- grouping -------------------------------------------------------------------------------------
@@ -132,13 +134,26 @@ def typical(texts: list[str]) -> str:
     return texts[best]
 
 
-def distinctive_words(texts: list[str], known: set[str], limit: int = MAX_ALIASES) -> list[str]:
-    """Chinese bigrams and English words that recur in the group and that `known` lacks."""
-    counts = Counter(unit for text in texts for unit in set(content_units(text)))
+def _phrases(text: str, longest: int = 8) -> set[str]:
+    """Every Chinese substring (2 to `longest` characters) of a question's content, and its English words."""
+    stripped = _fillers().sub(" ", normalize(text))
+    found = {unit for unit in units(stripped) if not is_cjk(unit)}
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}", stripped):
+        found.update(run[i:j] for i in range(len(run)) for j in range(i + 2, min(len(run), i + longest) + 1))
+    return found
+
+
+def distinctive_words(texts: list[str], known: list[str], limit: int = MAX_ALIASES) -> list[str]:
+    """Chinese phrases and English words that recur in the group and that no phrase in `known` contains.
+
+    A phrase is kept only if no longer kept phrase occurs as often (so 今天天气, not 今天 and 天气)."""
+    counts = Counter(phrase for text in texts for phrase in _phrases(text))
     least = 2 if len(texts) > 1 else 1
-    words = [unit for unit, count in counts.most_common() if count >= least and unit not in known
-             and not (is_cjk(unit) and len(unit) < 2)]
-    return words[:limit]
+    kept = {phrase: count for phrase, count in counts.items()
+            if count >= least and not any(phrase in name for name in known)}
+    maximal = [phrase for phrase, count in kept.items()
+               if not any(phrase != other and phrase in other and kept[other] == count for other in kept)]
+    return sorted(maximal, key=lambda phrase: (-kept[phrase], -len(phrase), phrase))[:limit]
 
 
 # -- suggestions ----------------------------------------------------------------------------------
@@ -156,12 +171,13 @@ def _nearest(matcher: Matcher, texts: list[str]) -> tuple[str | None, float]:
     return service_id, total / len(texts)
 
 
-def _service_units(matcher: Matcher, service_id: str | None) -> set[str]:
+def _known_phrases(matcher: Matcher, service_id: str | None) -> list[str]:
+    """A service's names and aliases, normalized, with Chinese spaces removed."""
     service = matcher.knowledge.services.get(service_id) if service_id else None
     if service is None:
-        return set()
+        return []
     names = [service.name.zh, service.name.en or "", *service.aliases]
-    return {unit for name in names for unit in content_units(name)}
+    return [compact(normalize(name)) if is_cjk(name) else normalize(name) for name in names]
 
 
 def _relative(path: str, knowledge_dir: Path) -> str:
@@ -185,8 +201,9 @@ def find_gaps(ledger: Ledger, matcher: Matcher, since: dt.datetime, until: dt.da
             questions=tuple(members), service_id=service_id,
             service_name=service.name.zh if service else "", score=score,
             near=service is not None and score >= matcher.thresholds.clarify,
+            answered=service is not None and score >= matcher.thresholds.answer,
             source_file=_relative(service.source_file, matcher.knowledge.directory) if service else None,
-            alias_candidates=tuple(distinctive_words(texts, _service_units(matcher, service_id))),
+            alias_candidates=tuple(distinctive_words(texts, _known_phrases(matcher, service_id))),
             example_candidate=typical(texts)))
     return gaps
 
@@ -194,30 +211,35 @@ def find_gaps(ledger: Ledger, matcher: Matcher, since: dt.datetime, until: dt.da
 # -- formatting -----------------------------------------------------------------------------------
 
 NOT_CLOSE = "no service is close: consider a new service or an `excludes` entry"
+REASONS = {"escalate": "转人工 escalated", "ask_person": "找人工 asked for a person after an answer"}
+
+
+def _finding(gap: Gap) -> str:
+    if not gap.near:
+        return NOT_CLOSE
+    where = gap.source_file or gap.service_id
+    if gap.answered:
+        return (f"the assistant answers these with this service, yet citizens asked for a person: "
+                f"review the checklist in {where}")
+    return f"close to this service but not answered: add the aliases and the example question to {where}"
+
+
+def _gap_fields(gap: Gap) -> list[tuple[str, str]]:
+    nearest = f"{gap.service_id} {gap.service_name} (score {gap.score:.0f})" if gap.service_id else "-"
+    return [("最近的事项 Nearest service", nearest), ("判断 Finding", _finding(gap)),
+            ("候选别名 Candidate aliases", ", ".join(gap.alias_candidates) or "-"),
+            ("候选示例问题 Candidate example question", gap.example_candidate)]
 
 
 def _gap_lines(number: int, gap: Gap, markdown: bool) -> list[str]:
-    bullet = "- " if markdown else "     - "
-    heading = f"## {number}. " if markdown else f"{number}. "
     reasons = Counter(q.reason for q in gap.questions)
-    why = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
-    lines = [f"{heading}{gap.count} 个问题 questions ({why})", ""]
-    lines += (["例 Examples:", ""] if markdown else ["   例 Examples:"])
-    lines += [f"{bullet}{text}" for text in gap.examples]
-    indent = "" if markdown else "   "
+    why = "; ".join(f"{count} {REASONS.get(reason, reason)}" for reason, count in sorted(reasons.items()))
+    title = f"{number}. {gap.count} 个问题 questions ({why})"
     if markdown:
-        lines.append("")
-    nearest = f"{gap.service_id} {gap.service_name} (score {gap.score:.0f})" if gap.service_id else "-"
-    if gap.near:
-        lines.append(f"{indent}最近的事项 Nearest service: {nearest}")
-        target = f" → {gap.source_file}" if gap.source_file else ""
-        aliases = ", ".join(gap.alias_candidates) or "-"
-        lines.append(f"{indent}建议 Suggest{target}: aliases: {aliases}; examples: {gap.example_candidate}")
-    else:
-        lines.append(f"{indent}最近的事项 Nearest service: {nearest} — {NOT_CLOSE}")
-        words = ", ".join(gap.alias_candidates) or "-"
-        lines.append(f"{indent}建议 Suggest: names/aliases: {words}; example question: {gap.example_candidate}")
-    return lines
+        return [f"## {title}", "", "例 Examples:", "", *(f"- {text}" for text in gap.examples), "",
+                *(f"- **{label}**: {value}" for label, value in _gap_fields(gap))]
+    return [title, "   例 Examples:", *(f"     - {text}" for text in gap.examples),
+            *(f"   {label}: {value}" for label, value in _gap_fields(gap))]
 
 
 def format_gaps(gaps: list[Gap], since: dt.datetime, until: dt.datetime, timezone: ZoneInfo,
@@ -228,7 +250,7 @@ def format_gaps(gaps: list[Gap], since: dt.datetime, until: dt.datetime, timezon
     lines = [f"# {title}" if markdown else title, "",
              f"{total} 个问题 questions in {len(gaps)} 组 groups, {window}"]
     if not gaps:
-        lines.append("没有转人工或“找人工”的问题 No escalated or 'ask a person' questions in this window.")
+        lines.append("没有转人工或找人工的问题 No escalated or 'ask a person' questions in this window.")
     for number, gap in enumerate(gaps, start=1):
         lines += ["", *_gap_lines(number, gap, markdown)]
     return "\n".join(lines) + "\n"

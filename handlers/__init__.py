@@ -61,3 +61,5 @@ def register(application: Application) -> None:
     services.outbox.on_undeliverable = lambda row: staff.note_undeliverable(services, row)
     application.add_error_handler(report_error)
     application.job_queue.run_repeating(staff.supervise, interval=config.supervision_interval_seconds, first=5)
+    if config.knowledge_watch:
+        application.job_queue.run_repeating(admin.watch_knowledge, interval=3, first=3, data={"failed": None})

@@ -21,7 +21,7 @@ from bot.assistant import Assistant, KnowledgeStore
 from bot.cases import CaseDesk, Staff
 from bot.cli import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
-from bot.gaps import NOT_CLOSE, cluster, find_gaps, format_gaps
+from bot.gaps import NOT_CLOSE, cluster, distinctive_words, find_gaps, format_gaps
 from bot.history import case_history
 from bot.ledger import Ledger
 from bot.render import PLAIN
@@ -240,7 +240,7 @@ def test_similar_unanswered_questions_form_one_group_with_suggestions(week):
     assert sorted(dogs.examples) == sorted(DOG_QUESTIONS)
     assert not dogs.near and "狗证" in dogs.alias_candidates and dogs.example_candidate in DOG_QUESTIONS
     passport = next(g for g in gaps if g.examples == ("How do I renew my passport?",))
-    assert passport.near and passport.service_id == "passport" and passport.questions[0].reason == "escalate"
+    assert passport.near and passport.service_id == "passport" and passport.questions[0].reason == "ask_person"
     assert [g.count for g in gaps] == [3, 1, 1]  # the ask-a-person question is counted once
     text = format_gaps(gaps, SINCE, UNTIL, SHANGHAI)
     assert NOT_CLOSE in text and "3 个问题 questions" in text and "knowledge/services/passport.yaml" in text
@@ -254,6 +254,16 @@ def test_grouping_keeps_different_matters_apart():
     assert sorted(groups) == sorted([["养狗证怎么办理", "我家狗要办狗证去哪里"],
                                      ["How do I get a dog licence?", "dog license application"],
                                      ["今天天气怎么样", "明天天气如何"]])
+
+
+@pytest.mark.parametrize("texts, known, expected", [
+    (["结婚证丢了怎么补", "结婚证补办", "结婚证遗失补领"], [], ["结婚证"]),  # the longest phrase they share
+    (["结婚证丢了怎么补", "结婚证补办"], ["结婚证补领"], []),  # already an alias of the nearest service
+    (["今天天气怎么样"], [], ["今天天气"]),
+    (["How do I get a dog licence?", "dog licence fee"], [], ["licence", "dog"]),
+])
+def test_candidate_aliases_are_shared_phrases_the_service_lacks(texts, known, expected):
+    assert distinctive_words(texts, known) == expected
 
 
 # -- history and purge ----------------------------------------------------------------------------
