@@ -379,6 +379,12 @@ class Ledger:
                                       "counts": json.dumps(counts)})
         return counts
 
+    def inquiry_facts_since(self, since: dt.datetime) -> list[dict]:
+        """Inquiries without their text and replies (the bulk of the file), for reports over long windows."""
+        return list(self.db.query(
+            "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id FROM inquiries "
+            "WHERE at >= ? ORDER BY id", [iso(since)]))
+
     # -- key/value state (polling offset and the like) ----------------------------------
 
     def get_state(self, key: str, default: str | None = None) -> str | None:

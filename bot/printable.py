@@ -79,9 +79,10 @@ def printable_checklist(knowledge: KnowledgeBase, language: str, *, service: Ser
         limit = item.time_limit.on(issued)
         fees = "；".join(f"{f.item.get(language)} {f.amount.get(language)}" for f in item.fees if f.in_force(issued)) \
             or message("fees.free", language)
-        parts.append(f"<p class=\"small\">{_e(message('section.time_limit', language))}: "
-                     f"{_e(message('time_limit.committed', language, days=limit.committed_days))} · "
-                     f"{_e(message('section.fees', language))}: {_e(fees)}<br>"
-                     f"{_e(message('section.online', language))}: {_e(item.online.channel.get(language))}</p>")
+        colon = "：" if language == "zh" else ": "
+        committed = message("time_limit.committed", language, days=limit.committed_days) if limit.committed_days \
+            else message("time_limit.committed_immediate", language)
+        parts.append(f"<p class=\"small\">{_e(committed)} · {_e(message('section.fees', language))}{colon}{_e(fees)}"
+                     f"<br>{_e(message('section.online', language))}{colon}{_e(item.online.channel.get(language))}</p>")
     parts.append("</body></html>")
     return "".join(parts)

@@ -28,6 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.knowledge import KnowledgeBase
@@ -223,7 +224,7 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
     """Count the inquiries, cases, ratings and feedback recorded from `since` to `until` (default now)."""
     until = until or ledger.now()
     timezone = timezone or ZoneInfo(SHANGHAI)
-    inquiries = [row for row in ledger.inquiries_since(since)
+    inquiries = [row for row in ledger.inquiry_facts_since(since)
                  if row["action"] in QUESTION_ACTIONS and parse_iso(row["at"]) <= until]
     cases = [row for row in ledger.cases_since(since) if parse_iso(row["opened_at"]) <= until]
     helpful_ids = {row["inquiry_id"] for row in ledger.feedback_since(since)
@@ -441,13 +442,26 @@ _CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "We
               "Microsoft YaHei", "PingFang SC", "Noto Serif CJK SC", "Droid Sans Fallback")
 
 
+_CJK_FONT_FILES = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"  # Debian's fonts-noto-cjk
+
+
 def cjk_font() -> str | None:
-    """The name of an installed font that can draw Chinese, or None."""
+    """The name of an installed font that can draw Chinese, or None (then charts use English labels)."""
     from matplotlib import font_manager
 
-    names = {font.name for font in font_manager.fontManager.ttflist}
-    preferred = next((name for name in _CJK_FONTS if name in names), None)
-    return preferred or next((name for name in sorted(names) if "CJK" in name), None)
+    def find() -> str | None:
+        names = {font.name for font in font_manager.fontManager.ttflist}
+        preferred = next((name for name in _CJK_FONTS if name in names), None)
+        return preferred or next((name for name in sorted(names) if "CJK" in name), None)
+
+    found = find()
+    if found is None and Path(_CJK_FONT_FILES).is_file():
+        try:  # installed after matplotlib built its font cache
+            font_manager.fontManager.addfont(_CJK_FONT_FILES)
+            found = find()
+        except (OSError, RuntimeError, ValueError):
+            return None
+    return found
 
 
 def _label_text(zh: str, en: str, chinese: bool) -> str:
