@@ -111,7 +111,8 @@ def gaps(since_text, fmt, threshold, knowledge_dir, database_path):
 
 
 @cli.command()
-@click.option("--user", "user_id", default=None, help="A citizen's user id: every question and answer, and their cases.")
+@click.option("--user", "user_id", default=None,
+              help="A citizen's user id: every question and answer, and their cases.")
 @click.option("--case", "case_id", type=int, default=None, help="A case number: its questions and events in order.")
 @click.option("--clip", type=click.IntRange(20), default=300, show_default=True,
               help="Shorten each question and answer to this many characters.")

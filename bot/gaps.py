@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy
 from rapidfuzz import fuzz, process
 
 from bot.ledger import Ledger, parse_iso
@@ -99,7 +100,7 @@ def content_units(text: str) -> list[str]:
 
 def _key(text: str) -> str:
     found = content_units(text)
-    # A lone character left between asking words ("办理" -> "理") says little; keep it only if it is all there is.
+    # A lone character left between asking words ("办理" -> "理") says little; keep it only when it is all.
     words = [unit for unit in found if not (is_cjk(unit) and len(unit) < 2)] or found
     return " ".join(words) or normalize(text)
 
@@ -116,7 +117,8 @@ def cluster(texts: list[str], threshold: float = SIMILARITY_THRESHOLD) -> list[l
         return i
 
     if texts:
-        matrix = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold)
+        matrix = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold, dtype=numpy.uint8,
+                               workers=-1)
         for i, j in zip(*matrix.nonzero()):
             if i < j and keys[i] and keys[j]:
                 parent[root(int(j))] = root(int(i))

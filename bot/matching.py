@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from bot.knowledge import KnowledgeBase, Service
@@ -111,10 +112,54 @@ class Matcher:
             self._add_vocabulary(target, (*names, *event.examples), document_frequency)
         total = max(len(knowledge.services), 1)
         self._idf = {u: math.log((total + 1) / df) for u, df in document_frequency.items()}
+        self._build_indexes()
         # A character or word no service knows weighs like a rare word: it is evidence that the
         # question is about something else.
         self._unknown_weight = 0.5 * math.log(total + 1)
         self._minimum_mass = 1.2 * math.log(total + 1)
+
+    def _build_indexes(self) -> None:
+        """Inverted indexes, so that a question is scored only against phrases and services it shares
+        something with: cost grows with what matches, not with the size of the knowledge base."""
+        by_char: dict[str, list[int]] = defaultdict(list)
+        by_word: dict[str, list[int]] = defaultdict(list)
+        for pid, p in enumerate(self._phrases):
+            for key in (set(p.text) if p.cjk else set(p.words)):
+                (by_char if p.cjk else by_word)[key].append(pid)
+        self._phrases_by_char = {k: np.array(v, dtype=np.int32) for k, v in by_char.items()}
+        self._phrases_by_word = {k: np.array(v, dtype=np.int32) for k, v in by_word.items()}
+        self._english_words = list(by_word)
+        # A Chinese phrase scores only if it shares two different characters with the question
+        # (all of them when it has fewer): see _chinese_phrase_score.
+        self._needed = np.array([min(2, len(set(p.text))) if p.cjk else 1 for p in self._phrases], dtype=np.int32)
+        self._targets = list(self._vocabulary)
+        position = {target: i for i, target in enumerate(self._targets)}
+        by_unit: dict[str, list[int]] = defaultdict(list)
+        for target, vocabulary in self._vocabulary.items():
+            for unit in vocabulary:
+                by_unit[unit].append(position[target])
+        self._targets_by_unit = {u: np.array(v, dtype=np.int32) for u, v in by_unit.items()}
+
+    def _candidate_phrases(self, question_compact: str, question_words: list[str]) -> list[_Phrase]:
+        counts = np.zeros(len(self._phrases), dtype=np.int32)
+        for char in set(question_compact):
+            postings = self._phrases_by_char.get(char)
+            if postings is not None:
+                counts[postings] += 1
+        for word in set(question_words):
+            for known in self._similar_words(word):
+                counts[self._phrases_by_word[known]] = np.maximum(counts[self._phrases_by_word[known]], 1)
+        return [self._phrases[i] for i in np.nonzero(counts >= self._needed)[0]]
+
+    def _similar_words(self, word: str) -> list[str]:
+        """English phrase words equal to a question word, or close enough to be a typo of it."""
+        if word in self._phrases_by_word:
+            return [word]
+        if len(word) < 5:
+            return []
+        return [known for known, _, _ in process.extract(word, self._english_words, scorer=fuzz.ratio,
+                                                          score_cutoff=85, limit=10)
+                if _word_similarity(known, word)]
 
     def _add_vocabulary(self, target: str, texts, document_frequency: Counter) -> None:
         vocabulary = set()
@@ -162,7 +207,7 @@ class Matcher:
         # Without the asking words, so that "户口怎么弄" counts as the fragment "户口".
         question_core = phonetic(compact(_strip_fillers(normalized)))
         question_words = english_words(normalized)
-        for p in self._phrases:
+        for p in self._candidate_phrases(question_compact, question_words):
             # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
                 score = _chinese_phrase_score(p.text, question_compact, "" if p.excludes else question_core)
@@ -194,12 +239,10 @@ class Matcher:
         mass = max(mass, self._minimum_mass)
         if not known:
             return {}
-        result = {}
-        for service_id, vocabulary in self._vocabulary.items():
-            shared = known & vocabulary
-            if shared:
-                result[service_id] = 100.0 * sum(self._idf[u] for u in shared) / mass
-        return result
+        explained = np.zeros(len(self._targets))
+        for unit in known:
+            explained[self._targets_by_unit[unit]] += self._idf[unit]
+        return {self._targets[i]: 100.0 * explained[i] / mass for i in np.nonzero(explained)[0]}
 
     def decide(self, question: str) -> Decision:
         """Turn a question into answer, clarify or escalate.

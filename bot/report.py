@@ -507,6 +507,7 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     chinese = font is not None
     unit, buckets = periods(report.days)
@@ -518,7 +519,7 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
     with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": families,
                                 "axes.unicode_minus": False}):
 
-        def figure(title: str, ylabel: str):
+        def figure(title: str, ylabel: str, counts: bool = True):
             fig = Figure(figsize=(min(14.0, max(6.0, 0.2 * len(labels) + 3)), 3.4), dpi=100)
             FigureCanvasAgg(fig)
             axes = fig.add_subplot()
@@ -527,6 +528,9 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
             step = -(-len(labels) // 16)  # at most 16 tick labels
             axes.set_xticks(positions[::step], labels[::step], rotation=45 if len(labels) > 8 else 0, fontsize=8)
             axes.grid(axis="y", alpha=0.3)
+            axes.set_xlim(-0.6, len(labels) - 0.4)  # the whole window, also where a day has no data
+            if counts:
+                axes.yaxis.set_major_locator(MaxNLocator(integer=True))
             return fig, axes
 
         def png(fig) -> bytes:
@@ -556,11 +560,13 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
         axes.legend(fontsize=8)
         charts.append((title, png(fig)))
 
-        title = _label_text(f"首次答复用时（{every_zh}中位数）", f"Time to first answer (median {per_en})", chinese)
-        fig, axes = figure(title, _label_text("小时", "hours", chinese))
+        title = _label_text(f"首次答复用时（{every_zh}中位数）", f"Time to first answer (median {per_en})",
+                            chinese)
+        fig, axes = figure(title, _label_text("小时", "hours", chinese), counts=False)
         hours = [bucket.median_first_answer / 3600 if bucket.median_first_answer is not None else float("nan")
                  for bucket in buckets]
         axes.plot(positions, hours, color="#6a1b9a", marker="o")
+        axes.set_ylim(bottom=0)
         if all(value != value for value in hours):  # NaN everywhere: nothing answered yet
             axes.text(0.5, 0.5, _label_text("暂无答复", "no answers in this window", chinese),
                       transform=axes.transAxes, ha="center", va="center", color="#777")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-import jsonschema
+import fastjsonschema
 import yaml
 
 from bot.knowledge import content_version
@@ -69,8 +69,17 @@ class Checked:
 
 
 @cache
-def _schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
+def _schema_validator(schema_path: Path):
+    import jsonschema  # only needed to explain a file that failed the fast check
+
     return jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+
+
+@cache
+def _fast_check(schema_path: Path):
+    """A compiled validator: about ten times faster on valid files, which is nearly all of them.
+    It stops at the first error, so a failing file is checked again by jsonschema for all of them."""
+    return fastjsonschema.compile(json.loads(schema_path.read_text(encoding="utf-8")))
 
 
 class _SourceFile:
@@ -133,7 +142,7 @@ def describe(path) -> str:
     return " → ".join(words) if words else "the file"
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+def _schema_message(error) -> str:
     where = describe(error.absolute_path)
     if error.validator == "required":
         missing = re.search(r"'([^']+)' is a required property", error.message)
@@ -215,6 +224,11 @@ class _Checker:
             return None, source
         data = _stringify_dates(data)
         entry = data.get("id") if isinstance(data.get("id"), str) else None
+        try:
+            _fast_check(self.directory / schema_name)(data)
+            return data, source
+        except fastjsonschema.JsonSchemaException:
+            pass
         validator = _schema_validator(self.directory / schema_name)
         errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
