@@ -14,12 +14,16 @@ import click
 from bot.cli import DATABASE_OPTION, KNOWLEDGE_OPTION, _config, cli
 from bot.config import Config
 from bot.knowledge import KnowledgeError
-from bot.ledger import Ledger, utc_now
-from bot.report import FORMATS, PURGE_MARKER, local_time, parse_since
+
+# The library modules are imported inside the commands: every `python -m bot` command pays for
+# what is imported here, and `eval` must start fast.
+FORMATS = ("text", "markdown", "csv", "html")  # bot.report.FORMATS
 
 
-def _ledger(config: Config) -> Ledger:
+def _ledger(config: Config):
     """The configured ledger file; an error (not a new empty file) when it does not exist."""
+    from bot.ledger import Ledger
+
     path = Path(config.database_path)
     if not path.is_file():
         raise click.ClickException(f"The ledger file {path} does not exist; pass --database PATH or set "
@@ -37,6 +41,9 @@ def _knowledge(config: Config):
 
 
 def _moment(text: str, option: str, config: Config) -> dt.datetime:
+    from bot.ledger import utc_now
+    from bot.report import parse_since
+
     try:
         return parse_since(text, utc_now(), config.business_hours.timezone)
     except ValueError as exc:
@@ -61,6 +68,7 @@ def report(since_text, fmt, output, knowledge_dir, database_path):
 
         python -m bot report --since 30d --format html --output report.html
     """
+    from bot.ledger import utc_now
     from bot.report import build_report, render_report
 
     config = _config(knowledge_dir, database_path)
@@ -95,6 +103,7 @@ def gaps(since_text, fmt, threshold, knowledge_dir, database_path):
         python -m bot gaps --since 30d --format markdown
     """
     from bot.gaps import find_gaps, format_gaps
+    from bot.ledger import utc_now
     from bot.matching import Matcher
 
     config = _config(knowledge_dir, database_path)
@@ -155,6 +164,8 @@ def purge(older_than, yes, database_path):
 
         python -m bot purge --older-than 365d --yes
     """
+    from bot.report import PURGE_MARKER, local_time
+
     config = _config(database_path=database_path)
     cutoff = _moment(older_than, "--older-than", config)
     when = f"{local_time(cutoff, config.business_hours.timezone)} ({config.business_hours.timezone.key})"
