@@ -90,10 +90,7 @@ async def browse_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(message("button.invalid", language), show_alert=True)
         return
     await query.answer()
-    reply = services.assistant.choose(parts[0], question=f"/services {parts[0]}", channel="telegram",
-                                      user_id=str(update.effective_user.id), chat_id=str(update.effective_chat.id),
-                                      language=language, update_id=update.update_id)
-    await send_reply(services, update, reply)
+    await send_chosen(services, update, parts[0], f"/services {parts[0]}", language)
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,6 +106,17 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                    chat_id=str(update.effective_chat.id), language=language,
                                    update_id=update.update_id)
     await send_reply(services, update, reply)
+
+
+async def send_chosen(services: Services, update: Update, target: str, question: str, language: str,
+                      answers: dict[str, bool] | None = None, event: bool = False) -> None:
+    """Send the checklist of a service (or life event) the citizen chose, tailored to their answers."""
+    choose = services.assistant.choose_event if event else services.assistant.choose
+    reply = choose(target, question=question, channel="telegram", user_id=str(update.effective_user.id),
+                   chat_id=str(update.effective_chat.id), language=language, update_id=update.update_id,
+                   answers=answers)
+    if reply is not None:
+        await send_reply(services, update, reply)
 
 
 async def send_reply(services: Services, update: Update, reply: Reply) -> None:
@@ -169,10 +177,7 @@ async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(message("button.invalid", language), show_alert=True)
         return
     await query.answer()
-    reply = services.assistant.choose(parts[1], question=row["text"], channel="telegram",
-                                      user_id=str(update.effective_user.id), chat_id=str(update.effective_chat.id),
-                                      language=language, update_id=update.update_id)
-    await send_reply(services, update, reply)
+    await send_chosen(services, update, parts[1], row["text"], language)
 
 
 async def ask_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -373,13 +378,7 @@ async def _ask_next(services: Services, update: Update, state: Tailoring, langua
         return
     services.ledger.update_chat(update.effective_chat.id, flow=None)
     question = services.ledger.inquiry(state.inquiry_id)["text"]
-    common = dict(question=question, channel="telegram", user_id=str(update.effective_user.id),
-                  chat_id=str(update.effective_chat.id), language=language, update_id=update.update_id,
-                  answers=state.answers)
-    reply = services.assistant.choose_event(state.target, **common) if state.event else \
-        services.assistant.choose(state.target, **common)
-    if reply is not None:
-        await send_reply(services, update, reply)
+    await send_chosen(services, update, state.target, question, language, answers=state.answers, event=state.event)
 
 
 async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -94,18 +94,27 @@ async def note_undeliverable(services: Services, row: dict) -> None:
 
 # -- callbacks: claim and close -------------------------------------------------------------
 
+async def _pressed_case(update: Update, services: Services, prefix: str) -> int | None:
+    """The case a staff button refers to; None (after telling the presser why) when it is not theirs to press."""
+    query = update.callback_query
+    parts = parse_callback(query.data, prefix, 1)
+    if not parts or not parts[0].isdigit():
+        await query.answer(message("button.invalid", "zh"), show_alert=True)
+        return None
+    if not is_staff(update, services):
+        await query.answer(message("staff.only_staff", "zh"), show_alert=True)
+        return None
+    return int(parts[0])
+
+
 async def claim_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Makes the first staff member who presses [Claim] the owner of the case."""
     services = services_of(context)
     query = update.callback_query
-    parts = parse_callback(query.data, "claim", 1)
-    if not parts or not parts[0].isdigit():
-        await query.answer(message("button.invalid", "zh"), show_alert=True)
+    case_id = await _pressed_case(update, services, "claim")
+    if case_id is None:
         return
-    if not is_staff(update, services):
-        await query.answer(message("staff.only_staff", "zh"), show_alert=True)
-        return
-    case_id, staff = int(parts[0]), staff_of(update)
+    staff = staff_of(update)
     outcome = services.desk.claim(case_id, staff)
     if outcome.ok:
         await query.answer()
@@ -119,16 +128,11 @@ async def claim_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def close_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Closes a case from its card; only its owner (or anyone, while unclaimed) may."""
     services = services_of(context)
-    query = update.callback_query
-    parts = parse_callback(query.data, "close", 1)
-    if not parts or not parts[0].isdigit():
-        await query.answer(message("button.invalid", "zh"), show_alert=True)
+    case_id = await _pressed_case(update, services, "close")
+    if case_id is None:
         return
-    if not is_staff(update, services):
-        await query.answer(message("staff.only_staff", "zh"), show_alert=True)
-        return
-    await query.answer()
-    await close_by_staff(services, int(parts[0]), staff_of(update), update)
+    await update.callback_query.answer()
+    await close_by_staff(services, case_id, staff_of(update), update)
 
 
 async def close_by_staff(services: Services, case_id: int, staff: Staff, update: Update) -> None:
