@@ -13,6 +13,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY bot/ bot/
 COPY handlers/ handlers/
 COPY knowledge/ knowledge/
+COPY dashboard/ dashboard/
 
 # A knowledge base with errors never reaches an image.
 RUN python -m bot validate knowledge
