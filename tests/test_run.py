@@ -61,3 +61,26 @@ def test_a_missing_setting_stops_start_up_with_one_line(api, tmp_path, missing):
     assert result.stderr.strip().splitlines() == [f"Error: {missing} is not set; set it in the environment or in "
                                                   ".env (see README, 'For staff')."]
     assert api.token not in result.stderr
+
+
+def test_faults_and_odd_input_through_a_real_process(api, tmp_path):
+    """429 (retry_after 1) then 502 on sendMessage, a sticker, and 4,000 characters of markup."""
+    from tests.test_reliability import MARKUP_FLOOD
+
+    bot = BotProcess(api, tmp_path / "ledger.db").start()
+    try:
+        api.fail("sendMessage", "429", retry_after=1, chat_id=CITIZEN)
+        api.fail("sendMessage", "502", chat_id=CITIZEN)
+        api.citizen_says(CITIZEN, "护照过期了怎么换")
+        api.wait_for_sent(CITIZEN, "普通护照申领", timeout=30)
+        api.citizen_sends(OUTSIDER, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512,
+                                             "height": 512, "is_animated": False, "is_video": False})
+        api.citizen_says(OUTSIDER, MARKUP_FLOOD[:4000])
+        api.citizen_says(STAFF, "低保怎么申请")
+        api.wait_for_sent(STAFF, "最低生活保障", timeout=30)
+        api.wait_for_sent(OUTSIDER, "我目前只能阅读文字消息")
+        [card] = api.wait_for_sent(api.staff_chat_id, "🆕 案件")
+        assert "<script>" not in card["params"]["text"] and len(card["params"]["text"]) <= 4096
+    finally:
+        assert bot.stop() == 0
+    assert api.token not in bot.output()
