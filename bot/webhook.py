@@ -17,9 +17,11 @@ log = logging.getLogger(__name__)
 
 
 class _UpdateHandler(tornado.web.RequestHandler):
-    def initialize(self, application, secret):
-        self.application_ = application
+    def initialize(self, bot_application, secret, tasks):
+        # Not `application`: tornado's own handler already takes that name.
+        self.application_ = bot_application
         self.secret = secret
+        self.tasks = tasks
 
     async def post(self):
         if self.secret and not hmac.compare_digest(
@@ -36,7 +38,9 @@ class _UpdateHandler(tornado.web.RequestHandler):
         services.ledger.record_update(update.update_id, json.dumps(data, ensure_ascii=False))  # before the 200
         self.set_status(200)
         self.finish()
-        asyncio.get_running_loop().create_task(handle_updates(self.application_, [update]))
+        task = asyncio.get_running_loop().create_task(handle_updates(self.application_, [update]))
+        self.tasks.add(task)  # keep a reference until done, or the task may be collected mid-way
+        task.add_done_callback(self.tasks.discard)
 
 
 class WebhookServer:
@@ -44,11 +48,13 @@ class WebhookServer:
         self.application = application
         self.config = config
         self.server = None
+        self.tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         path = urlparse(self.config.webhook_url).path or "/"
         secret = self.config.webhook_secret.reveal() if self.config.webhook_secret else None
-        app = tornado.web.Application([(path, _UpdateHandler, {"application": self.application, "secret": secret})])
+        app = tornado.web.Application([(path, _UpdateHandler, {"bot_application": self.application, "secret": secret,
+                                                                   "tasks": self.tasks})])
         self.server = app.listen(self.config.webhook_port, address=self.config.webhook_listen)
         await self.application.bot.set_webhook(self.config.webhook_url, secret_token=secret,
                                                allowed_updates=Update.ALL_TYPES)
@@ -57,3 +63,5 @@ class WebhookServer:
     async def stop(self) -> None:
         if self.server:
             self.server.stop()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
