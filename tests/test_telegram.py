@@ -188,3 +188,16 @@ async def test_staff_commands_list_and_show_cases(tmp_path):
         bot.api.staff_says(STAFF_A, f"/case {case_id}")
         [history] = await sent_to(bot, STAFF_CHAT, f"Case #{case_id}")
         assert "我家的狗走丢了怎么办" in history["params"]["text"] and "claimed" in history["params"]["text"]
+
+
+async def test_services_can_be_browsed_by_category(tmp_path):
+    async with running_bot(tmp_path) as bot:
+        bot.api.citizen_says(CITIZEN, "/services")
+        [categories] = await sent_to(bot, CITIZEN, "请选择类别")
+        assert "cat:exit_entry" in buttons(categories)
+        bot.api.press(CITIZEN, categories["result"], "cat:exit_entry")
+        [services] = await sent_to(bot, CITIZEN, "请选择事项")
+        assert set(buttons(services)) == {"svc:passport", "svc:hk_macau_permit"}
+        bot.api.press(CITIZEN, services["result"], "svc:passport")
+        await sent_to(bot, CITIZEN, "普通护照申领")
+        assert bot.ledger.inquiries(str(CITIZEN))[0]["action"] == "chosen"
