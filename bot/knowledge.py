@@ -265,11 +265,22 @@ def _event(event_id: str, raw_events: dict) -> Event:
         description=Text.parse(raw.get("description")),
         aliases=tuple(str(a) for a in raw["aliases"]),
         examples=tuple(str(e) for e in raw["examples"]),
-        conditions=tuple(Condition(k, Text.parse(v)) for k, v in (raw.get("conditions") or {}).items()),
+        conditions=tuple(_event_conditions(event_id, raw_events).values()),
         steps=tuple(_flatten_steps(raw["steps"], raw_events)),
         updated=_date(raw["updated"]),
         source_file=str(path),
     )
+
+
+def _event_conditions(event_id: str, raw_events: dict) -> dict[str, Condition]:
+    """An event's own conditions, then those of the events it includes (the validator rules out cycles)."""
+    raw = raw_events[event_id][1]
+    conditions = {k: Condition(k, Text.parse(v)) for k, v in (raw.get("conditions") or {}).items()}
+    for step in raw["steps"]:
+        if "event" in step:
+            for key, condition in _event_conditions(step["event"], raw_events).items():
+                conditions.setdefault(key, condition)
+    return conditions
 
 
 def _flatten_steps(steps: list[dict], raw_events: dict, outer: dict | None = None):

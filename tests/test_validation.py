@@ -90,3 +90,30 @@ def test_a_missing_directory_is_one_clear_error(tmp_path):
     checked = check_directory(tmp_path / "nowhere")
     assert [p.message for p in checked.errors] == [
         "the knowledge directory does not exist; pass the folder that holds offices.yaml and services/."]
+
+
+def test_events_that_include_each_other_are_a_cycle(knowledge_copy):
+    events = knowledge_copy / "events"
+    for name, other in (("first_job", "moving_house"), ("moving_house", "first_job")):
+        data = yaml.safe_load((events / "retirement.yaml").read_text(encoding="utf-8"))
+        data.update(id=name, steps=[{"service": "residence_permit"}, {"event": other}])
+        data.pop("conditions")
+        (events / f"{name}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                             encoding="utf-8")
+    messages = [p.message for p in check_directory(knowledge_copy).errors]
+    assert "event 'first_job' includes itself through first_job → moving_house → first_job; remove one of those steps." \
+        in messages
+
+
+def test_nested_events_are_flattened_in_order(knowledge_copy):
+    events = knowledge_copy / "events"
+    data = yaml.safe_load((events / "retirement.yaml").read_text(encoding="utf-8"))
+    data.update(id="family_start", steps=[{"event": "marriage"}, {"event": "newborn"}])
+    data.pop("conditions")
+    (events / "family_start.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                              encoding="utf-8")
+    knowledge = load_knowledge(knowledge_copy)
+    steps = knowledge.events["family_start"].steps
+    assert [s.service_id for s in steps][:2] == ["marriage_registration", "hukou_transfer"]
+    assert steps[1].condition == "spouse_moves"
+    assert knowledge.events["family_start"].condition("spouse_moves") is not None  # asked when tailoring
