@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-import yaml
 
 from bot.config import Config, ConfigError
 from bot.knowledge import KnowledgeError

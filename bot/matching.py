@@ -26,7 +26,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
-from bot.knowledge import KnowledgeBase, Service
+from bot.knowledge import KnowledgeBase
 from bot.text import compact, english_words, is_cjk, normalize, phonetic, units
 
 ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"

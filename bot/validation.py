@@ -301,7 +301,7 @@ class _Checker:
                 self.add(WARNING, source, ("conditions", cond), eid,
                          f"the condition '{cond}' of event '{eid}' is asked but no step depends on it; remove it.")
             self._check_english(data, source, (), eid)
-        for eid, (data, source) in sources.items():
+        for eid, (_, source) in sources.items():
             cycle = _event_cycle(eid, sources)
             if cycle:
                 self.add(ERROR, source, ("steps",), eid,
