@@ -59,6 +59,7 @@ def _watch(api, citizens: set[int], started: float, timeout: float) -> dict:
         "messages_to_citizens": len(to_citizens),
         "messages_to_staff": sum(1 for r in api.sent() if r["params"].get("chat_id") == api.staff_chat_id),
         "timed_out": len(first) < len(citizens),
+        "fake_api_cpu_seconds": time.process_time(),
     }
 
 
@@ -71,7 +72,9 @@ def e2e_run(kb_dir: Path, workdir: Path, questions: list[str], timeout: float) -
     fake = context.Process(target=serve_fake_api, args=(theirs, timeout), daemon=True)
     fake.start()
     try:
+        cpu_before = time.process_time()
         result = asyncio.run(_drive(ours, kb_dir, workdir, questions))
+        result["bot_cpu_seconds"] = time.process_time() - cpu_before
     finally:
         fake.join(timeout=10)
         if fake.is_alive():

@@ -246,4 +246,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 # Commands that live in their own modules register themselves on import.
-from bot import cli_dashboard, cli_supervision  # noqa: E402,F401
+from bot import cli_bench, cli_dashboard, cli_supervision  # noqa: E402,F401
