@@ -40,7 +40,8 @@ TARGETS = (
     ("answering", "answering path on one core, 2,000 services", "≥ 1,000 questions/s", "answer_per_second", "min",
      1000.0),
     ("load_index", "load + index of 2,000 services", "≤ 2 s", "load_index_seconds", "max", 2.0),
-    ("peak_rss", "peak RSS at 2,000 services", "≤ 250 MB", "peak_rss_mb", "max", 250.0),
+    ("peak_rss", "peak RSS at 2,000 services (larger of core and bot process)", "≤ 250 MB", "peak_rss_mb", "max",
+     250.0),
     ("e2e", "end-to-end through the fake Bot API", "≥ 200 questions/s", "e2e", "min", 200.0),
 )
 
@@ -52,6 +53,10 @@ def judge_targets(sizes: list[dict], baselines: dict | None, target_size: int) -
     for key, measure, target, field, kind, limit in TARGETS:
         if at is None:
             value, where = None, None
+        elif field == "peak_rss_mb":
+            # The running bot (the end-to-end process) holds more than the core measurements: count the larger.
+            value = max(at.get(field) or 0.0, (at.get("e2e") or {}).get("peak_rss_mb") or 0.0) or None
+            where = at["services"]
         elif field == "e2e":
             runs = [s for s in sizes if s.get("e2e")]
             e2e_at = next((s for s in runs if s["services"] == at["services"]), runs[-1] if runs else None)
@@ -89,7 +94,7 @@ def _accuracy_targets(baselines: dict | None) -> list[dict]:
 
 SIZE_ROWS = (
     ("load + index (s)", "load_index_seconds", "{:.2f}"),
-    ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
+    ("peak RSS: load, matcher, answering path (MB)", "peak_rss_mb", "{:.0f}"),
     ("matcher p50 (ms)", "matcher_p50_ms", "{:.2f}"),
     ("matcher p99 (ms)", "matcher_p99_ms", "{:.2f}"),
     ("matcher questions timed per run", "matcher_questions", "{:,}"),
@@ -134,10 +139,18 @@ def _size_table(results: dict) -> list[str]:
                    f"{run['runs']} run{'s' if run['runs'] > 1 else ''})" if run else s.get("e2e_skipped", "not run"))
     e2e.append(_target_cell(targets.get("e2e")))
     lines.append("| " + " | ".join(e2e) + " |")
-    rss = ["end-to-end bot process peak RSS (MB)", *(_cell((s.get("e2e") or {}).get("peak_rss_mb"), "{:.0f}")
-                                                     for s in sizes), ""]
+    rss = ["end-to-end: bot process peak RSS (MB)", *(_cell((s.get("e2e") or {}).get("peak_rss_mb"), "{:.0f}")
+                                                      for s in sizes), ""]
     lines.append("| " + " | ".join(rss) + " |")
+    cpu = ["end-to-end: bot CPU per question (ms)", *(_cell(_cpu_per_question(s.get("e2e")), "{:.1f}") for s in sizes), ""]
+    lines.append("| " + " | ".join(cpu) + " |")
     return lines
+
+
+def _cpu_per_question(run: dict | None) -> float | None:
+    if not run or not run.get("answered") or run.get("bot_cpu_seconds") is None:
+        return None
+    return 1000 * run["bot_cpu_seconds"] / run["answered"]
 
 
 def _cell(value, fmt: str) -> str:

@@ -239,9 +239,6 @@ class Ledger:
             self._event(case_id, "claimed", f"staff:{staff_id}", {"name": staff_name})
         return True
 
-    def cases_where(self, where: str, args: list) -> list[dict]:
-        return list(self.db["cases"].rows_where(where, args, order_by="id"))
-
     # -- updates (at-least-once handling) ----------------------------------------------
 
     def record_update(self, update_id: int, payload: str) -> bool:
@@ -317,11 +314,6 @@ class Ledger:
                                               "last_error": error[:500]})
             if row["case_id"]:
                 self._event(row["case_id"], "undeliverable", "bot", {"outbox_id": row_id, "error": error[:200]})
-
-    def link_message(self, chat_id: str | int, message_id: int, case_id: int) -> None:
-        with self.db.atomic():
-            self.db["message_links"].upsert({"chat_id": str(chat_id), "message_id": message_id, "case_id": case_id},
-                                            pk=("chat_id", "message_id"))
 
     def case_for_message(self, chat_id: str | int, message_id: int) -> int | None:
         rows = list(self.db["message_links"].rows_where("chat_id = ? AND message_id = ?", [str(chat_id), message_id]))

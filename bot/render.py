@@ -16,7 +16,7 @@ from importlib import resources
 
 import yaml
 
-from bot.knowledge import KnowledgeBase, Service, Text
+from bot.knowledge import KnowledgeBase, Service
 
 TELEGRAM_LIMIT = 4096
 HTML, PLAIN = "html", "text"
@@ -309,10 +309,3 @@ def render_clarify(options: list[str] | tuple[str, ...], knowledge: KnowledgeBas
     lines += [f"{i}. {s.esc(knowledge.services[o].name.get(language))}" for i, o in enumerate(options, 1)]
     return "\n".join(lines)
 
-
-def service_title(service: Service, language: str) -> str:
-    return service.name.get(language)
-
-
-def text_of(value: Text | None, language: str) -> str:
-    return value.get(language) if value else ""
