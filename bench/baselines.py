@@ -184,7 +184,7 @@ def run_baselines(root: Path, repeats: int = 3) -> dict:
                 results[f"{key}_{aim}"] = {"name": name, "setting": "no threshold and margin meet the bar"}
                 continue
             setting, summary = tuned
-            timings = [_time_per_question(lambda q, s=setting: decide(ranked(retriever, q), s, knowledge), cases)
+            timings = [_time_per_question(lambda q, r=retriever, s=setting: decide(ranked(r, q), s, knowledge), cases)
                        for _ in range(repeats)]
             results[f"{key}_{aim}"] = {
                 "name": name,

@@ -105,8 +105,8 @@ TARGET_OF_ROW = {"load_index_seconds": "load_index", "peak_rss_mb": "peak_rss", 
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Measured {results['machine']['date']} on {_machine_line(results['machine'])}; "
-             f"mode: {results['mode']}; whole run {results['duration_seconds']:.0f} s.", ""]
+    lines = [(f"Measured {results['machine']['date']} on {_machine_line(results['machine'])}; "
+              f"mode: {results['mode']}; whole run {results['duration_seconds']:.0f} s."), ""]
     lines += _size_table(results)
     if results.get("baselines"):
         lines += ["", *_baseline_table(results["baselines"])]
@@ -142,7 +142,8 @@ def _size_table(results: dict) -> list[str]:
     rss = ["end-to-end: bot process peak RSS (MB)", *(_cell((s.get("e2e") or {}).get("peak_rss_mb"), "{:.0f}")
                                                       for s in sizes), ""]
     lines.append("| " + " | ".join(rss) + " |")
-    cpu = ["end-to-end: bot CPU per question (ms)", *(_cell(_cpu_per_question(s.get("e2e")), "{:.1f}") for s in sizes), ""]
+    cpu = ["end-to-end: bot CPU per question (ms)",
+           *(_cell(_cpu_per_question(s.get("e2e")), "{:.1f}") for s in sizes), ""]
     lines.append("| " + " | ".join(cpu) + " |")
     return lines
 
@@ -168,8 +169,8 @@ def _target_cell(target: dict | None) -> str:
 def _baseline_table(baselines: dict) -> list[str]:
     header = ["method", "setting", "top-1 accuracy", "wrong answers", "out-of-scope rejected", "ambiguous clarified",
               "ms / question", "top-1 if always answering"]
-    lines = [f"Baselines on tests/eval/questions_a.yaml + questions_b.yaml ({baselines['questions']} questions), "
-             f"shipped knowledge base ({baselines['knowledge_services']} services):", "",
+    lines = [(f"Baselines on tests/eval/questions_a.yaml + questions_b.yaml ({baselines['questions']} questions), "
+              f"shipped knowledge base ({baselines['knowledge_services']} services):"), "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     for method in baselines["methods"].values():

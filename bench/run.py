@@ -97,7 +97,8 @@ def run_benchmark(quick: bool = False, output: Path = RESULTS, progress: bool = 
             kind, size = task[0], task[1]
             bar.set_postfix_str(_describe(task))
             if not clock.fits(_kind(task), _guess(task, settings)):
-                notes.append(f"Skipped {_describe(task)}: it would overrun the {settings.deadline_seconds:.0f} s budget.")
+                notes.append(f"Skipped {_describe(task)}: it would overrun the "
+                             f"{settings.deadline_seconds:.0f} s budget.")
                 bar.update()
                 continue
             started = time.monotonic()
@@ -164,7 +165,7 @@ def _params(task: tuple, settings: Settings, directories: dict[int, Path]) -> di
 def _worker(task: str, params: dict) -> dict:
     """Run one task in a fresh interpreter and read its JSON line."""
     done = subprocess.run([sys.executable, "-m", "bench.worker", task, json.dumps(params)], cwd=ROOT,
-                          stdout=subprocess.PIPE, text=True)
+                          stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"The benchmark task '{task}' failed (exit code {done.returncode}); its error is above.")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -297,7 +297,8 @@ def build_directory(target: str | Path, size: int, source: str | Path = BUNDLED_
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     shipped = shipped_services(source)
     if size < len(shipped):
-        raise ValueError(f"size {size} is smaller than the {len(shipped)} shipped services; use at least {len(shipped)}.")
+        raise ValueError(f"size {size} is smaller than the {len(shipped)} shipped services; "
+                         f"use at least {len(shipped)}.")
     _add_district_offices(target / "offices.yaml")
     for data in synthetic_services(shipped, size - len(shipped)):
         text = SCHEMA_HEADER + yaml.dump(data, Dumper=SafeDumper, allow_unicode=True, sort_keys=False, width=200)
@@ -450,7 +451,8 @@ def _handling_service(thing: Thing, h: Handling, district: District | None = Non
         "excludes": excludes,
         "offices": offices,
         "eligibility": {"zh": f"持有或申请{thing.zh}、符合法定条件的单位或个人。",
-                        "en": f"Organisations or people who hold or apply for a {thing.en} and meet the legal conditions."},
+                        "en": fill("Organisations or people who hold or apply for a {e} and meet the legal "
+                                   "conditions.")},
         "conditions": {"agent": {"zh": "是否委托他人代为办理？", "en": "Is someone applying on your behalf?"}},
         "documents": documents,
         "steps": [

@@ -56,7 +56,9 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
     if rate_limit:
         # Keeps within Telegram's global and per-group limits; 429s are retried by the outbox.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
-    builder = builder.concurrent_updates(True)
+    # A small pool: httpcore checks every pooled connection on each request, so a large burst with
+    # many connections costs more than it gains.
+    builder = builder.concurrent_updates(True).connection_pool_size(8)
     application = builder.build()
     ledger = Ledger(config.database_path, clock=clock)
     store = KnowledgeStore(config.knowledge_dir, config.thresholds)

@@ -59,10 +59,10 @@ class KnowledgeStore:
         checked = check_directory(self.directory)
         if checked.errors:
             return ReloadResult(False, checked.problems, None)  # the old version keeps serving
-        knowledge = build_knowledge(self.directory, checked.raw, checked.version)
-        warnings = checked.problems + quality_warnings(self.directory, checked)
-        previous = self.swap(self.build(knowledge))
-        return ReloadResult(True, warnings, diff_knowledge(previous.knowledge, knowledge))
+        snapshot = self.build(build_knowledge(self.directory, checked.raw, checked.version))
+        previous = self.swap(snapshot)  # serve the new version first; the quality check can take a while
+        warnings = checked.problems + quality_warnings(self.directory, checked, snapshot.matcher)
+        return ReloadResult(True, warnings, diff_knowledge(previous.knowledge, snapshot.knowledge))
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ class Assistant:
         self.store = store
         self.ledger = ledger
         self.config = config
+        # Untailored checklists are the same for every citizen on a day: render each once.
+        self._rendered: dict[tuple, tuple[str, ...]] = {}
 
     def ask(self, text: str | None, *, channel: str, user_id: str, chat_id: str | None = None,
             language: str | None = None, fmt: str = HTML, update_id: int | None = None) -> Reply:
@@ -166,7 +168,13 @@ class Assistant:
         if decision.event_id:
             return tuple(render_event(knowledge.events[decision.event_id], knowledge, language, fmt))
         if decision.action == ANSWER:
-            return tuple(render_checklist(knowledge.services[decision.service_id], knowledge, language, fmt))
+            key = (knowledge.version, decision.service_id, language, fmt, dt.date.today())
+            if key not in self._rendered:
+                if len(self._rendered) > 2000:
+                    self._rendered.clear()
+                self._rendered[key] = tuple(render_checklist(knowledge.services[decision.service_id], knowledge,
+                                                             language, fmt))
+            return self._rendered[key]
         if decision.action == CLARIFY:
             return (render_clarify(decision.options, knowledge, language, fmt),)
         return ()

@@ -129,9 +129,13 @@ class Matcher:
         self._phrases_by_char = {k: np.array(v, dtype=np.int32) for k, v in by_char.items()}
         self._phrases_by_word = {k: np.array(v, dtype=np.int32) for k, v in by_word.items()}
         self._english_words = list(by_word)
-        # A Chinese phrase scores only if it shares two different characters with the question
-        # (all of them when it has fewer): see _chinese_phrase_score.
-        self._needed = np.array([min(2, len(set(p.text))) if p.cjk else 1 for p in self._phrases], dtype=np.int32)
+        # What a phrase must share with the question to score at all (see _chinese_phrase_score):
+        # all its distinct characters but the misses allowed; an English phrase, half its words.
+        self._needed = np.array([max(1, len(set(p.text)) - _allowed_misses(len(p.text))) if p.cjk
+                                 else (len(p.words) + 1) // 2 for p in self._phrases], dtype=np.int32)
+        # A fragment question ("户口", "business licence") shares all of itself with the phrase instead.
+        self._chinese_fragment = np.array([p.cjk and not p.excludes for p in self._phrases])
+        self._english_fragment = np.array([not p.cjk and not p.excludes for p in self._phrases])
         self._targets = list(self._vocabulary)
         position = {target: i for i, target in enumerate(self._targets)}
         by_unit: dict[str, list[int]] = defaultdict(list)
@@ -140,26 +144,38 @@ class Matcher:
                 by_unit[unit].append(position[target])
         self._targets_by_unit = {u: np.array(v, dtype=np.int32) for u, v in by_unit.items()}
 
-    def _candidate_phrases(self, question_compact: str, question_words: list[str]) -> list[_Phrase]:
+    def _candidate_phrases(self, question_compact: str, core: str, question_words: list[str],
+                           word_matches: dict[str, float]) -> list[_Phrase]:
         counts = np.zeros(len(self._phrases), dtype=np.int32)
         for char in set(question_compact):
             postings = self._phrases_by_char.get(char)
             if postings is not None:
                 counts[postings] += 1
+        for known in word_matches:
+            counts[self._phrases_by_word[known]] += 1
+        needed = self._needed
+        if len(core) >= 2:
+            needed = np.where(self._chinese_fragment, np.minimum(needed, len(set(core))), needed)
+        if question_words:
+            needed = np.where(self._english_fragment, np.minimum(needed, len(set(question_words))), needed)
+        return [self._phrases[i] for i in np.nonzero(counts >= needed)[0]]
+
+    def _word_matches(self, question_words: list[str]) -> dict[str, float]:
+        """Each known English word that a question word equals (1.0) or is a typo of (less)."""
+        matches: dict[str, float] = {}
         for word in set(question_words):
             for known in self._similar_words(word):
-                counts[self._phrases_by_word[known]] = np.maximum(counts[self._phrases_by_word[known]], 1)
-        return [self._phrases[i] for i in np.nonzero(counts >= self._needed)[0]]
+                matches[known] = max(matches.get(known, 0.0), _word_similarity(known, word))
+        return matches
 
     def _similar_words(self, word: str) -> list[str]:
         """English phrase words equal to a question word, or close enough to be a typo of it."""
-        if word in self._phrases_by_word:
-            return [word]
+        exact = [word] if word in self._phrases_by_word else []
         if len(word) < 5:
-            return []
-        return [known for known, _, _ in process.extract(word, self._english_words, scorer=fuzz.ratio,
-                                                          score_cutoff=85, limit=10)
-                if _word_similarity(known, word)]
+            return exact
+        return exact + [known for known, _, _ in process.extract(word, self._english_words, scorer=fuzz.ratio,
+                                                                  score_cutoff=85, limit=10)
+                        if known != word and _word_similarity(known, word)]
 
     def _add_vocabulary(self, target: str, texts, document_frequency: Counter) -> None:
         vocabulary = set()
@@ -207,12 +223,13 @@ class Matcher:
         # Without the asking words, so that "户口怎么弄" counts as the fragment "户口".
         question_core = phonetic(compact(_strip_fillers(normalized)))
         question_words = english_words(normalized)
-        for p in self._candidate_phrases(question_compact, question_words):
+        word_matches = self._word_matches(question_words)
+        for p in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
             # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
                 score = _chinese_phrase_score(p.text, question_compact, "" if p.excludes else question_core)
             else:
-                score = _english_phrase_score(p.words, question_words, fragments=not p.excludes)
+                score = _english_phrase_score(p.words, question_words, word_matches, fragments=not p.excludes)
             if p.excludes:
                 if score >= STRONG_PHRASE:
                     excluded.add(p.service_id)
@@ -322,8 +339,7 @@ def _chinese_phrase_score(phrase: str, question: str, core: str) -> float:
     length = len(phrase)
     if 2 <= len(core) < length and core in phrase:
         return _fragment_score(len(core), length)
-    allowed_misses = 0 if length <= 3 else 1 if length <= 6 else 2
-    common = LCSseq.similarity(phrase, question, score_cutoff=max(length - allowed_misses, 2))
+    common = LCSseq.similarity(phrase, question, score_cutoff=max(length - _allowed_misses(length), 2))
     if not common:
         return 0.0
     if common >= length:
@@ -336,17 +352,19 @@ def _chinese_phrase_score(phrase: str, question: str, core: str) -> float:
     return 100.0 * fuzz.partial_ratio(phrase, question, score_cutoff=75) / 100.0
 
 
-def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str], fragments: bool = True) -> float:
+def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str], word_matches: dict[str, float],
+                          fragments: bool = True) -> float:
     if not question_words:
         return 0.0
-    matched = 0.0
-    for word in phrase_words:
-        best = max(_word_similarity(word, q) for q in question_words)
-        matched += best
     if fragments and len(question_words) < len(phrase_words) and set(question_words) <= set(phrase_words):
         return _fragment_score(len(question_words), len(phrase_words))
     # Question words the phrase does not explain are weighed by the coverage score.
-    return 100.0 * matched / len(phrase_words)
+    return 100.0 * sum(word_matches.get(word, 0.0) for word in phrase_words) / len(phrase_words)
+
+
+def _allowed_misses(length: int) -> int:
+    """Characters of a Chinese phrase that may be missing or wrong and still count as a match."""
+    return 0 if length <= 3 else 1 if length <= 6 else 2
 
 
 def _fragment_score(part: int, whole: int) -> float:

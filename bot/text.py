@@ -30,12 +30,19 @@ ENGLISH_STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=None)
+def _traditional(char: str) -> bool:
+    return _TO_SIMPLIFIED.convert(char) != char
+
+
 @lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Fold width, case and script; replace punctuation and controls with spaces."""
     text = unicodedata.normalize("NFKC", text)
-    text = _TO_SIMPLIFIED.convert(text).lower()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    # OpenCC is pure Python and slow; most text is already simplified, so convert only when needed.
+    if any(_traditional(ch) for ch in text if ch >= "\u3400"):
+        text = _TO_SIMPLIFIED.convert(text)
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
 
 
 @lru_cache(maxsize=1)

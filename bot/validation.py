@@ -439,14 +439,14 @@ def check_directory(directory: str | Path, today: dt.date | None = None) -> Chec
     return _Checker(Path(directory), today or dt.date.today()).run()
 
 
-def quality_warnings(directory: str | Path, checked: Checked) -> list[Problem]:
+def quality_warnings(directory: str | Path, checked: Checked, matcher=None) -> list[Problem]:
     """Warnings that need the matcher: example questions that the matcher sends to another service."""
     from bot.knowledge import build_knowledge
     from bot.matching import ANSWER, Matcher
 
     directory = Path(directory)
-    knowledge = build_knowledge(directory, checked.raw, checked.version)
-    matcher = Matcher(knowledge)
+    if matcher is None:
+        matcher = Matcher(build_knowledge(directory, checked.raw, checked.version))
     problems = []
     for path, data in checked.raw.services:
         source = None
