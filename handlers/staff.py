@@ -257,15 +257,23 @@ def _age(delta: dt.timedelta) -> str:
     return f"{minutes // 1440}天{(minutes % 1440) // 60}小时"
 
 
+async def _case_argument(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services,
+                         usage: str = "staff.usage_case") -> int | None:
+    """The case number of a staff command like `/case 12`; None (after explaining) when missing."""
+    if not is_staff(update, services):
+        return None
+    if len(context.args) != 1 or not context.args[0].lstrip("#").isdigit():
+        await _tell(services, update, message(usage, "zh"))
+        return None
+    return int(context.args[0].lstrip("#"))
+
+
 async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Shows the full history of case N: questions, answers with knowledge-base versions, events."""
     services = services_of(context)
-    if not is_staff(update, services):
+    case_id = await _case_argument(update, context, services)
+    if case_id is None:
         return
-    if len(context.args) != 1 or not context.args[0].lstrip("#").isdigit():
-        await _tell(services, update, message("staff.usage_case", "zh"))
-        return
-    case_id = int(context.args[0].lstrip("#"))
     lines = case_history(services.ledger, case_id, clip=400)
     text = "\n".join(lines) if lines else message("staff.not_found", "zh", case_id=case_id)
     await _tell_html(services, update, f"<pre>{esc(text[:3900])}</pre>")
@@ -299,12 +307,10 @@ async def transfer_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def accept_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Takes over a case that was offered to this staff member."""
     services = services_of(context)
-    if not is_staff(update, services):
+    case_id = await _case_argument(update, context, services, "staff.transfer_usage")
+    if case_id is None:
         return
-    if len(context.args) != 1 or not context.args[0].lstrip("#").isdigit():
-        await _tell(services, update, message("staff.transfer_usage", "zh"))
-        return
-    case_id, colleague = int(context.args[0].lstrip("#")), staff_of(update)
+    colleague = staff_of(update)
     outcome = services.desk.accept_transfer(case_id, colleague)
     if not outcome.ok:
         await _tell(services, update, _refusal(outcome.status, case_id, outcome.case))
@@ -318,12 +324,9 @@ async def accept_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Closes case N (the owner, or anyone while it is unclaimed)."""
     services = services_of(context)
-    if not is_staff(update, services):
-        return
-    if len(context.args) != 1 or not context.args[0].lstrip("#").isdigit():
-        await _tell(services, update, message("staff.usage_case", "zh"))
-        return
-    await close_by_staff(services, int(context.args[0].lstrip("#")), staff_of(update), update)
+    case_id = await _case_argument(update, context, services)
+    if case_id is not None:
+        await close_by_staff(services, case_id, staff_of(update), update)
 
 
 async def _tell_html(services: Services, update: Update, text: str) -> None:
