@@ -93,10 +93,9 @@ def checklist_sections(
             continue
         form = message(f"form.{document.form}", language)
         copies = message("copies", language, n=document.copies) if document.copies else ""
-        head = f"{len(documents) + 1}. {s.bold(document.name.get(language))}（{s.esc(form)}{'，' + s.esc(copies) if copies else ''}）"
-        if language == "en":
-            head = f"{len(documents) + 1}. {s.bold(document.name.get(language))} ({s.esc(form)}{', ' + s.esc(copies) if copies else ''})"
-        lines = [head]
+        detail = s.esc(form) + ((("，" if language == "zh" else ", ") + s.esc(copies)) if copies else "")
+        brackets = "（{}）" if language == "zh" else " ({})"
+        lines = [f"{len(documents) + 1}. {s.bold(document.name.get(language))}{brackets.format(detail)}"]
         for key, condition_id in (("condition.if", document.condition), ("condition.unless", document.unless)):
             condition = service.condition(condition_id) if condition_id else None
             if condition and condition_id not in answers:

@@ -101,7 +101,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat["flow"] and chat["flow"].startswith("comment:"):
         await _record_comment(services, update, int(chat["flow"].split(":")[1]), msg.text or "")
         return
-    language = language_for(update, services, msg.text)
+    language = language_for(update, services, msg.text, chat=chat)
     reply = services.assistant.ask(msg.text, channel="telegram", user_id=str(update.effective_user.id),
                                    chat_id=str(update.effective_chat.id), language=language,
                                    update_id=update.update_id)
@@ -169,15 +169,13 @@ async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The citizen picked one of the services offered in a clarification."""
     services = services_of(context)
     query = update.callback_query
-    parts = parse_callback(query.data, "pick", 2)
-    row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
+    row, fields = _own_inquiry(services, update, query.data, "pick", parts=2)
     language = language_for(update, services)
-    if row is None or row["user_id"] != str(update.effective_user.id) or \
-            parts[1] not in json.loads(row["options"] or "[]"):
+    if row is None or fields[0] not in json.loads(row["options"] or "[]"):
         await query.answer(message("button.invalid", language), show_alert=True)
         return
     await query.answer()
-    await send_chosen(services, update, parts[1], row["text"], language)
+    await send_chosen(services, update, fields[0], row["text"], language)
 
 
 async def ask_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -202,10 +200,9 @@ async def helpful(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """[This answers my question]: recorded as feedback on the inquiry."""
     services = services_of(context)
     query = update.callback_query
-    parts = parse_callback(query.data, "fb", 1)
-    row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
+    row, _ = _own_inquiry(services, update, query.data, "fb")
     language = language_for(update, services)
-    if row is None or row["user_id"] != str(update.effective_user.id):
+    if row is None:
         await query.answer(message("button.invalid", language), show_alert=True)
         return
     services.ledger.record_feedback(row["id"], row["user_id"], "helpful")
@@ -318,11 +315,14 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await update.callback_query.answer(message("button.invalid", language_for(update, services)), show_alert=True)
 
 
-def _own_inquiry(services: Services, update: Update, data: str | None, prefix: str) -> dict | None:
-    """The inquiry a button refers to, if it exists and belongs to whoever pressed it."""
-    parts = parse_callback(data, prefix, 1)
-    row = services.ledger.inquiry(int(parts[0])) if parts and parts[0].isdigit() else None
-    return row if row and row["user_id"] == str(update.effective_user.id) else None
+def _own_inquiry(services: Services, update: Update, data: str | None, prefix: str,
+                 parts: int = 1) -> tuple[dict | None, list[str]]:
+    """The inquiry a button refers to (and the button's other fields), if it belongs to whoever pressed it."""
+    fields = parse_callback(data, prefix, parts)
+    row = services.ledger.inquiry(int(fields[0])) if fields and fields[0].isdigit() else None
+    if row is None or row["user_id"] != str(update.effective_user.id):
+        return None, []
+    return row, fields[1:]
 
 
 def _target(row: dict) -> tuple[str | None, bool]:
@@ -334,7 +334,7 @@ async def start_tailoring(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     services = services_of(context)
     query = update.callback_query
     language = language_for(update, services)
-    row = _own_inquiry(services, update, query.data, "tailor")
+    row, _ = _own_inquiry(services, update, query.data, "tailor")
     target, is_event = _target(row) if row else (None, False)
     if not target:
         await query.answer(message("button.invalid", language), show_alert=True)
@@ -386,7 +386,7 @@ async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     query = update.callback_query
     language = language_for(update, services)
-    row = _own_inquiry(services, update, query.data, "file")
+    row, _ = _own_inquiry(services, update, query.data, "file")
     target, is_event = _target(row) if row else (None, False)
     knowledge = services.store.current.knowledge
     if not target or target not in (knowledge.events if is_event else knowledge.services):

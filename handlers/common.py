@@ -13,10 +13,13 @@ from bot.render import message
 from bot.text import detect_language
 
 
-def language_for(update: Update, services: Services, text: str | None = None) -> str:
-    """The citizen's chosen language, else Telegram's language_code, else the question's language."""
-    chat = update.effective_chat
-    chosen = services.ledger.chat(chat.id)["language"] if chat else None
+def language_for(update: Update, services: Services, text: str | None = None, chat: dict | None = None) -> str:
+    """The citizen's chosen language, else Telegram's language_code, else the question's language.
+
+    `chat` is the ledger's chat row when the caller has read it already."""
+    if chat is None and update.effective_chat:
+        chat = services.ledger.chat(update.effective_chat.id)
+    chosen = chat["language"] if chat else None
     if chosen:
         return chosen
     code = update.effective_user.language_code if update.effective_user else None
