@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.evaluation import Case, Result, judge, load_cases
-from bot.matching import ANSWER, CLARIFY, ESCALATE, EVENT_PREFIX, Matcher
-from bot.text import ENGLISH_STOPWORDS, normalize
+from bot.answering.evaluation import Case, Result, judge, load_cases
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, EVENT_PREFIX, Matcher
+from bot.answering.text import ENGLISH_STOPWORDS, normalize
 
 MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 MAX_OPTIONS = 4
@@ -86,7 +86,7 @@ class Bm25Retriever:
         self.index.index([self.tokens(text) for text in texts], show_progress=False)
 
     def tokens(self, text: str) -> list[str]:
-        from bot.matching import CHINESE_FILLERS
+        from bot.answering.matching import CHINESE_FILLERS
 
         fillers = set(CHINESE_FILLERS) | ENGLISH_STOPWORDS
         return [t for t in self._cut(normalize(text)) if t.strip() and t not in fillers]
@@ -157,7 +157,7 @@ def run_baselines(root: Path, repeats: int = 3) -> dict:
     """Our matcher and both baselines on tests/eval/questions_a.yaml + questions_b.yaml, shipped knowledge base."""
     from bench.measure import EVAL_FILES
     from bot.config import BUNDLED_KNOWLEDGE
-    from bot.knowledge import load_knowledge
+    from bot.knowledge.loading import load_knowledge
 
     knowledge = load_knowledge(BUNDLED_KNOWLEDGE)
     cases = [case for name in EVAL_FILES for case in load_cases(root / name)]

@@ -1,6 +1,6 @@
 """End to end: the real Application, polling the fake Bot API, answering a burst of citizens.
 
-The fake Bot API (tests/fake_bot_api.py) runs in a process of its own, as Telegram would be on
+The fake Bot API (bot/telegram/fake_bot_api.py) runs in a process of its own, as Telegram would be on
 another machine, so that its HTTP handling does not share the bot's interpreter lock. All the
 questions are queued at once, one per citizen; the clock runs from the moment they are queued
 until the last message to a citizen arrives at the fake server.
@@ -20,7 +20,7 @@ FIRST_USER = 700_000
 
 def serve_fake_api(conn, timeout: float) -> None:
     """In a child process: run the fake Bot API, queue the questions, report when they are answered."""
-    from tests.fake_bot_api import FakeBotApi
+    from bot.telegram.fake_bot_api import FakeBotApi
 
     api = FakeBotApi().start()
     try:
@@ -82,9 +82,10 @@ def e2e_run(kb_dir: Path, workdir: Path, questions: list[str], timeout: float) -
 
 
 async def _drive(conn, kb_dir: Path, workdir: Path, questions: list[str]) -> dict:
-    from bot.app import build_application, poll, start_services
+    from bot.telegram.app import build_application, start_services
+    from bot.telegram.polling import poll
     from bot.config import Config, Secret
-    from bot.delivery import run_outbox
+    from bot.telegram.delivery import run_outbox
 
     api = conn.recv()
     config = Config(token=Secret(api["token"]), api_url=api["base_url"], staff_chat_id=api["staff_chat_id"],

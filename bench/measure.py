@@ -17,7 +17,7 @@ EVAL_FILES = ("tests/eval/questions_a.yaml", "tests/eval/questions_b.yaml")
 
 
 def eval_questions(root: Path) -> list[str]:
-    from bot.evaluation import load_cases
+    from bot.answering.evaluation import load_cases
 
     return [case.q for name in EVAL_FILES for case in load_cases(root / name)]
 
@@ -49,9 +49,9 @@ def percentile(values: list[float], share: float) -> float:
 def core_run(root: Path, kb_dir: Path, workdir: Path, *, latency_questions: int, answer_questions: int,
              latency_budget: float, answer_budget: float) -> dict:
     """One run of every in-process figure: load + index, matcher latency, answering-path throughput, peak RSS."""
-    from bot.assistant import Assistant, KnowledgeStore
+    from bot.answering.assistant import Assistant, KnowledgeStore
     from bot.config import Config
-    from bot.ledger import Ledger
+    from bot.records.ledger import Ledger
 
     started = time.perf_counter()
     store = KnowledgeStore(kb_dir)  # load_knowledge (with validation) + Matcher construction, as at start-up

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.matching import Thresholds
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
 DEFAULT_DATABASE = PROJECT_ROOT / "data" / "ledger.db"
+
+
+def environment(dotenv_path: str | Path | None = ".env") -> dict[str, str]:
+    """The process environment, with a .env file filling in what it does not set."""
+    env = dict(os.environ)
+    if dotenv_path and Path(dotenv_path).is_file():
+        from dotenv import dotenv_values
+
+        # Real environment variables win over the file.
+        env = {**{k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}, **env}
+    return env
 
 
 class ConfigError(Exception):
@@ -41,6 +50,17 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds on the 0-100 score; read from MATCH_* settings."""
+
+    answer: float = 70.0
+    margin: float = 8.0
+    clarify: float = 40.0
+    clarify_band: float = 25.0
+    max_options: int = 4
 
 
 @dataclass(frozen=True)
@@ -79,12 +99,7 @@ class Config:
                  dotenv_path: str | Path | None = ".env") -> Config:
         """Read the settings; with telegram=True the bot token and staff chat are required."""
         if env is None:
-            env = dict(os.environ)
-            if dotenv_path and Path(dotenv_path).is_file():
-                from dotenv import dotenv_values
-
-                # Real environment variables win over the file.
-                env = {**{k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}, **env}
+            env = environment(dotenv_path)
         reader = _Reader(env)
         token = reader.text("TELEGRAM_BOT_TOKEN", required=telegram)
         if token is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):

@@ -7,8 +7,8 @@ import asyncio
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import services_of
-from bot.render import message
+from bot.telegram.services import services_of
+from bot.answering.messages import message
 from handlers.common import esc, is_admin
 
 
@@ -37,7 +37,7 @@ async def reload_knowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def watch_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
     """With KNOWLEDGE_WATCH=1: reload when the files change, and tell the admins what happened."""
-    from bot.knowledge import content_version
+    from bot.knowledge.files import content_version
 
     services = services_of(context)
     version = await asyncio.to_thread(content_version, services.store.directory)

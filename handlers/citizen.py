@@ -8,14 +8,14 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import Services, services_of
-from bot.assistant import CHOSEN, Reply
-from bot.cases import format_due
-from bot.ledger import parse_iso
-from bot.matching import ANSWER, CLARIFY, ESCALATE
-from bot.printable import printable_checklist
-from bot.render import message
-from bot.tailoring import Tailoring, conditions_of, next_condition
+from bot.telegram.services import Services, services_of
+from bot.answering.assistant import CHOSEN, Reply
+from bot.records.cases import format_due
+from bot.records.ledger import parse_iso
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE
+from bot.answering.printable import printable_checklist
+from bot.answering.messages import message
+from bot.answering.tailoring import Tailoring, conditions_of, next_condition
 from handlers.common import esc, keyboard, language_for, parse_callback, staff_text
 from handlers.staff import post_case, tell_case_thread
 

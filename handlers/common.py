@@ -7,10 +7,10 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot.app import Services
-from bot.cases import Staff
-from bot.render import message
-from bot.text import detect_language
+from bot.telegram.services import Services
+from bot.records.cases import Staff
+from bot.answering.messages import message
+from bot.answering.text import detect_language
 
 
 def language_for(update: Update, services: Services, text: str | None = None, chat: dict | None = None) -> str:

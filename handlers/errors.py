@@ -8,8 +8,8 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import services_of
-from bot.render import message
+from bot.telegram.services import services_of
+from bot.answering.messages import message
 from handlers.common import esc, is_private, language_for
 from handlers.staff import post_case
 

@@ -9,9 +9,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.app import services_of
-from bot.ledger import Inquiry
-from bot.render import message
+from bot.telegram.services import services_of
+from bot.records.ledger import Inquiry
+from bot.answering.messages import message
 from handlers.common import esc, in_staff_chat, language_for
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,12 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.app import Services, services_of
-from bot.cases import (ALREADY_YOURS, IS_CLOSED, NO_OFFER, NOT_FOUND, NOT_OWNER, OWNED_BY_OTHER, Alert, Staff,
-                       format_due)
-from bot.history import case_history
-from bot.ledger import parse_iso
-from bot.render import TELEGRAM_LIMIT, message
+from bot.telegram.services import Services, services_of
+from bot.records.cases import (ALREADY_YOURS, IS_CLOSED, NO_OFFER, NOT_FOUND, NOT_OWNER, OWNED_BY_OTHER, Alert, Staff, format_due)
+from bot.records.history import case_history
+from bot.records.ledger import parse_iso
+from bot.answering.messages import message
+from bot.answering.render import TELEGRAM_LIMIT
 from handlers.common import esc, fit, is_staff, keyboard, parse_callback, staff_of, staff_text
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.assistant import Assistant, KnowledgeStore
+from bot.answering.assistant import Assistant, KnowledgeStore
 from bot.config import BUNDLED_KNOWLEDGE, Config
-from bot.knowledge import load_knowledge
-from bot.ledger import Ledger
-from bot.matching import Matcher
+from bot.knowledge.loading import load_knowledge
+from bot.records.ledger import Ledger
+from bot.answering.matching import Matcher
 
 TESTS = Path(__file__).parent
 

@@ -7,10 +7,11 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.app import build_application, poll, start_services
+from bot.telegram.app import build_application, start_services
+from bot.telegram.polling import poll
 from bot.config import Config, Secret
-from bot.delivery import run_outbox
-from tests.fake_bot_api import FakeBotApi
+from bot.telegram.delivery import run_outbox
+from bot.telegram.fake_bot_api import FakeBotApi
 
 STAFF_CHAT = -1001
 STAFF_A, STAFF_B, ADMIN = 9001, 9002, 9100

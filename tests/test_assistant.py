@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render import PLAIN
+from bot.answering.render import PLAIN
 
 
 def test_an_answer_is_recorded_with_the_exact_reply(assistant, ledger):

@@ -11,8 +11,8 @@ import pytest
 
 from bench.run import run_benchmark
 from bench.synthetic import build_directory, shipped_services
-from bot.knowledge import load_knowledge
-from bot.validation import check_directory
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.validation import check_directory
 
 
 @pytest.fixture(scope="module")

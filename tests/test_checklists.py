@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.config import BUNDLED_KNOWLEDGE
 from tests.telegram_harness import CITIZEN, running_bot, sent_to, until
 from tests.test_telegram import buttons

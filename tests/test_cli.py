@@ -10,8 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot.cli import cli
-from bot.ledger import Ledger
+from bot.cli.main import cli
+from bot.records.ledger import Ledger
 from tests.conftest import TESTS
 
 

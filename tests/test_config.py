@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.cases import add_business_hours, business_hours_between
+from bot.records.cases import add_business_hours, business_hours_between
 from bot.config import BusinessHours, Config, ConfigError
 from bot.logs import RedactSecrets
 from tests.conftest import load_table

@@ -5,8 +5,8 @@ from __future__ import annotations
 import collections
 import time
 
-from bot.ledger import Ledger
-from tests.fake_bot_api import FakeBotApi
+from bot.records.ledger import Ledger
+from bot.telegram.fake_bot_api import FakeBotApi
 from tests.process import BotProcess
 
 CITIZENS = 120

@@ -21,16 +21,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot import cli_dashboard  # noqa: F401 - registers the command on the group
-from bot.assistant import Assistant, KnowledgeStore
-from bot.cases import CaseDesk, Staff
-from bot.cli import cli
+
+from bot.answering.assistant import Assistant, KnowledgeStore
+from bot.records.cases import CaseDesk, Staff
+from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
-from bot.dashboard import (DATABASE_NAME, HASH_VARIABLE, METADATA_FILE, SUPERVISOR, DashboardError, build_datasette,
-                           load_metadata, password_hash)
-from bot.knowledge import load_knowledge
-from bot.ledger import Ledger, utc_now
-from bot.render import PLAIN
+from bot.supervision.dashboard import (DATABASE_NAME, HASH_VARIABLE, METADATA_FILE, SUPERVISOR, DashboardError, build_datasette, load_metadata, password_hash)
+from bot.knowledge.loading import load_knowledge
+from bot.records.ledger import Ledger, utc_now
+from bot.answering.render import PLAIN
 from tests.browser import chromium
 
 ROOT = Path(__file__).resolve().parent.parent

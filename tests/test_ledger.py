@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.ledger import Inquiry, Ledger
+from bot.records.ledger import Inquiry, Ledger
 
 
 def make_inquiry(**changes) -> Inquiry:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import evaluate_cases, load_cases
-from bot.matching import Matcher, Thresholds
+from bot.answering.evaluation import evaluate_cases, load_cases
+from bot.answering.matching import Matcher
+from bot.config import Thresholds
 from tests.conftest import TESTS, load_table
 
 CASES = load_table("matching.yaml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.printable import printable_checklist
+from bot.answering.printable import printable_checklist
 from tests.browser import chromium
 
 ISSUED = dt.date(2026, 11, 27)

@@ -7,9 +7,9 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.assistant import clean_question
-from bot.matching import ANSWER, CLARIFY, ESCALATE
-from bot.render import HTML, PLAIN, TELEGRAM_LIMIT, render_checklist, render_clarify
+from bot.answering.assistant import clean_question
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE
+from bot.answering.render import HTML, PLAIN, TELEGRAM_LIMIT, render_checklist, render_clarify
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 QUESTIONS = st.one_of(

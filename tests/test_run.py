@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from bot.ledger import Ledger
-from tests.fake_bot_api import FakeBotApi
+from bot.records.ledger import Ledger
+from bot.telegram.fake_bot_api import FakeBotApi
 from tests.process import ROOT, BotProcess
 
 CITIZEN, OUTSIDER, STAFF = 6001, 6002, 9001

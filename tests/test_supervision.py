@@ -16,17 +16,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-import bot.cli_supervision  # noqa: F401 - registers report, gaps, history and purge on the cli group
-from bot.assistant import Assistant, KnowledgeStore
-from bot.cases import CaseDesk, Staff
-from bot.cli import cli
+
+from bot.answering.assistant import Assistant, KnowledgeStore
+from bot.records.cases import CaseDesk, Staff
+from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
-from bot.gaps import NOT_CLOSE, cluster, distinctive_words, find_gaps, format_gaps
-from bot.history import case_history
-from bot.ledger import Ledger
-from bot.render import PLAIN
-from bot.report import (UNMATCHED, build_report, draw_charts, format_csv, format_html, format_markdown,
-                        format_text, human_duration, parse_since)
+from bot.supervision.gaps import NOT_CLOSE, cluster, distinctive_words, find_gaps, format_gaps
+from bot.records.history import case_history
+from bot.records.ledger import Ledger
+from bot.answering.render import PLAIN
+from bot.supervision.report import (UNMATCHED, build_report, draw_charts, format_csv, format_html, format_markdown, format_text, human_duration, parse_since)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2024, 5, 6, 9, 0, tzinfo=SHANGHAI)  # the first day of the recorded week

@@ -8,8 +8,8 @@ import shutil
 import pytest
 import yaml
 
-from bot.knowledge import KnowledgeError, load_knowledge
-from bot.validation import check_directory
+from bot.knowledge.loading import KnowledgeError, load_knowledge
+from bot.knowledge.validation import check_directory
 from tests.conftest import load_table
 
 CASES = load_table("validation.yaml")

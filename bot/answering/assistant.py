@@ -13,13 +13,16 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.cases import add_business_hours, format_due
+from bot.records.cases import add_business_hours, format_due
 from bot.config import Config
-from bot.knowledge import KnowledgeBase, build_knowledge, load_knowledge
-from bot.ledger import Inquiry, Ledger, parse_iso
-from bot.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher, Thresholds
-from bot.render import HTML, message, render_checklist, render_clarify, render_event
-from bot.text import detect_language
+from bot.knowledge.loading import build_knowledge, load_knowledge
+from bot.knowledge.model import KnowledgeBase
+from bot.records.ledger import Inquiry, Ledger, parse_iso
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher
+from bot.config import Thresholds
+from bot.answering.messages import message
+from bot.answering.render import HTML, render_checklist, render_clarify, render_event
+from bot.answering.text import detect_language
 
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
@@ -53,8 +56,9 @@ class KnowledgeStore:
 
     def reload(self) -> ReloadResult:
         """Load and validate the directory again; swap it in only if it has no errors."""
-        from bot.diff import diff_knowledge
-        from bot.validation import check_directory, quality_warnings
+        from bot.knowledge.diff import diff_knowledge
+        from bot.answering.quality import quality_warnings
+        from bot.knowledge.validation import check_directory
 
         checked = check_directory(self.directory)
         if checked.errors:

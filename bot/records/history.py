@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.ledger import Ledger
+from bot.records.ledger import Ledger
 
 
 def _clip(text: str | None, limit: int) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.matching import ANSWER, CLARIFY, Matcher
-from bot.text import compact, is_cjk, normalize
+from bot.answering.matching import ANSWER, CLARIFY, Matcher
+from bot.answering.text import compact, is_cjk, normalize
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from datasette.database import Database
 from datasette_auth_passwords.utils import hash_password
 
 from bot.config import PROJECT_ROOT
-from bot.knowledge import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase
 
 log = logging.getLogger(__name__)
 METADATA_FILE = PROJECT_ROOT / "dashboard" / "metadata.yaml"

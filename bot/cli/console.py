@@ -7,11 +7,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.assistant import CHOSEN, Assistant, Reply
-from bot.matching import ANSWER, CLARIFY
-from bot.printable import printable_checklist
-from bot.render import PLAIN, message
-from bot.tailoring import Tailoring, conditions_of, next_condition
+from bot.answering.assistant import CHOSEN, Assistant, Reply
+from bot.answering.matching import ANSWER, CLARIFY
+from bot.answering.printable import printable_checklist
+from bot.answering.messages import message
+from bot.answering.render import PLAIN
+from bot.answering.tailoring import Tailoring, conditions_of, next_condition
 
 BANNER = """政务服务咨询助手（离线模式） / Government service assistant (offline)
 输入您的问题，例如“身份证丢了怎么补办”。Type a question, e.g. "How do I renew my passport?"

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.ledger import Ledger
+from bot.records.ledger import Ledger
 
 log = logging.getLogger(__name__)
 

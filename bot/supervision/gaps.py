@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import numpy
 from rapidfuzz import fuzz, process
 
-from bot.ledger import Ledger, parse_iso
-from bot.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
-from bot.report import PURGE_MARKER, local_time
-from bot.text import compact, is_cjk, normalize, units
+from bot.records.ledger import Ledger, parse_iso
+from bot.answering.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
+from bot.supervision.report import PURGE_MARKER, local_time
+from bot.answering.text import compact, is_cjk, normalize, units
 
 SIMILARITY_THRESHOLD = 70.0  # token_set_ratio at which two questions are "the same gap"
 MAX_EXAMPLES = 5

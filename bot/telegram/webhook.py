@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import tornado.web
 from telegram import Update
 
-from bot.app import handle_updates
+from bot.telegram.polling import handle_updates
 
 log = logging.getLogger(__name__)
 

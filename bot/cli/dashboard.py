@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
-from bot.cli import DATABASE_OPTION, KNOWLEDGE_OPTION, _config, cli
-from bot.knowledge import KnowledgeError
+from bot.cli.common import DATABASE_OPTION, KNOWLEDGE_OPTION, load_config, load_knowledge_base
+from bot.config import environment
 
 
-def _environment() -> dict[str, str]:
-    """The environment, with .env filling in what it does not set (as for every other setting)."""
-    env = dict(os.environ)
-    if Path(".env").is_file():
-        from dotenv import dotenv_values
-
-        env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **env}
-    return env
-
-
-@cli.command()
+@click.command()
 @DATABASE_OPTION
 @KNOWLEDGE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -40,15 +27,17 @@ def dashboard(database_path, knowledge_dir, host, port, password_variable):
 
         DASHBOARD_PASSWORD='long passphrase' python -m bot dashboard --port 8001
     """
-    from bot.dashboard import DashboardError, run
-    from bot.knowledge import load_knowledge
+    from bot.supervision.dashboard import DashboardError, run
     from bot.logs import configure_logging
 
-    config = _config(knowledge_dir, database_path)
-    env = _environment()
+    config = load_config(knowledge_dir, database_path)
+    env = environment()
     configure_logging(env.get(password_variable) or "")  # the password never reaches a log line
+    knowledge = load_knowledge_base(config.knowledge_dir)
     try:
-        knowledge = load_knowledge(config.knowledge_dir)
         run(config.database_path, knowledge, env, host=host, port=port, password_variable=password_variable)
-    except (DashboardError, KnowledgeError) as exc:
+    except DashboardError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+COMMANDS = (dashboard,)

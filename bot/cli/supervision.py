@@ -1,56 +1,23 @@
 """python -m bot report | gaps | history | purge: supervision commands over the ledger.
 
-Registered on the `cli` group of bot.cli when bot.cli imports this module. Thin: parse options,
-call bot.report, bot.gaps, bot.history or Ledger.purge_before, print.
+Thin: parse options, call bot.supervision.report or .gaps, bot.records.history or Ledger.purge_before, print.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
-from bot.cli import DATABASE_OPTION, KNOWLEDGE_OPTION, _config, cli
-from bot.config import Config
-from bot.knowledge import KnowledgeError
+from bot.cli.common import (DATABASE_OPTION, KNOWLEDGE_OPTION, load_config, load_knowledge_base, open_ledger,
+                            parse_moment)
 
 # The library modules are imported inside the commands: every `python -m bot` command pays for
 # what is imported here, and `eval` must start fast.
-FORMATS = ("text", "markdown", "csv", "html")  # bot.report.FORMATS
+FORMATS = ("text", "markdown", "csv", "html")  # bot.supervision.report.FORMATS
 
 
-def _ledger(config: Config):
-    """The configured ledger file; an error (not a new empty file) when it does not exist."""
-    from bot.ledger import Ledger
-
-    path = Path(config.database_path)
-    if not path.is_file():
-        raise click.ClickException(f"The ledger file {path} does not exist; pass --database PATH or set "
-                                   "DATABASE_PATH to the file the bot writes.")
-    return Ledger(path)
-
-
-def _knowledge(config: Config):
-    from bot.knowledge import load_knowledge
-
-    try:
-        return load_knowledge(config.knowledge_dir)
-    except KnowledgeError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _moment(text: str, option: str, config: Config) -> dt.datetime:
-    from bot.ledger import utc_now
-    from bot.report import parse_since
-
-    try:
-        return parse_since(text, utc_now(), config.business_hours.timezone)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=f"'{option}'") from None
-
-
-@cli.command()
+@click.command()
 @click.option("--since", "since_text", default="7d", show_default=True,
               help="Start of the window: a span back from now (7d, 24h, 30d) or a date (2024-05-01).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -68,14 +35,14 @@ def report(since_text, fmt, output, knowledge_dir, database_path):
 
         python -m bot report --since 30d --format html --output report.html
     """
-    from bot.ledger import utc_now
-    from bot.report import build_report, render_report
+    from bot.records.ledger import utc_now
+    from bot.supervision.report import build_report, render_report
 
-    config = _config(knowledge_dir, database_path)
-    since = _moment(since_text, "--since", config)
-    ledger = _ledger(config)
+    config = load_config(knowledge_dir, database_path)
+    since = parse_moment(since_text, "--since", config)
+    ledger = open_ledger(config)
     try:
-        result = build_report(ledger, _knowledge(config), since, utc_now(), config.business_hours.timezone)
+        result = build_report(ledger, load_knowledge_base(config.knowledge_dir), since, utc_now(), config.business_hours.timezone)
     finally:
         ledger.close()
     text = render_report(result, fmt)
@@ -86,7 +53,7 @@ def report(since_text, fmt, output, knowledge_dir, database_path):
         click.echo(text, nl=False)
 
 
-@cli.command()
+@click.command()
 @click.option("--since", "since_text", default="30d", show_default=True,
               help="Start of the window: a span back from now (30d, 7d, 24h) or a date (2024-05-01).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
@@ -102,14 +69,14 @@ def gaps(since_text, fmt, threshold, knowledge_dir, database_path):
 
         python -m bot gaps --since 30d --format markdown
     """
-    from bot.gaps import find_gaps, format_gaps
-    from bot.ledger import utc_now
-    from bot.matching import Matcher
+    from bot.supervision.gaps import find_gaps, format_gaps
+    from bot.records.ledger import utc_now
+    from bot.answering.matching import Matcher
 
-    config = _config(knowledge_dir, database_path)
-    since = _moment(since_text, "--since", config)
-    matcher = Matcher(_knowledge(config), config.thresholds)
-    ledger = _ledger(config)
+    config = load_config(knowledge_dir, database_path)
+    since = parse_moment(since_text, "--since", config)
+    matcher = Matcher(load_knowledge_base(config.knowledge_dir), config.thresholds)
+    ledger = open_ledger(config)
     until = utc_now()
     try:
         found = find_gaps(ledger, matcher, since, until, threshold)
@@ -119,7 +86,7 @@ def gaps(since_text, fmt, threshold, knowledge_dir, database_path):
                nl=False)
 
 
-@cli.command()
+@click.command()
 @click.option("--user", "user_id", default=None,
               help="A citizen's user id: every question and answer, and their cases.")
 @click.option("--case", "case_id", type=int, default=None, help="A case number: its questions and events in order.")
@@ -133,12 +100,12 @@ def history(user_id, case_id, clip, database_path):
 
         python -m bot history --case 12
     """
-    from bot.history import case_history, user_history
+    from bot.records.history import case_history, user_history
 
     if (user_id is None) == (case_id is None):
         raise click.UsageError("Give exactly one of --user ID and --case N.")
-    config = _config(database_path=database_path)
-    ledger = _ledger(config)
+    config = load_config(database_path=database_path)
+    ledger = open_ledger(config)
     try:
         lines = user_history(ledger, user_id, clip) if user_id is not None else case_history(ledger, case_id, clip)
     finally:
@@ -151,7 +118,7 @@ def history(user_id, case_id, clip, database_path):
     click.echo("\n".join(lines))
 
 
-@cli.command()
+@click.command()
 @click.option("--older-than", "older_than", required=True,
               help="Purge records older than this: a span (365d) or a date (2024-01-01).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -164,12 +131,12 @@ def purge(older_than, yes, database_path):
 
         python -m bot purge --older-than 365d --yes
     """
-    from bot.report import PURGE_MARKER, local_time
+    from bot.supervision.report import PURGE_MARKER, local_time
 
-    config = _config(database_path=database_path)
-    cutoff = _moment(older_than, "--older-than", config)
+    config = load_config(database_path=database_path)
+    cutoff = parse_moment(older_than, "--older-than", config)
     when = f"{local_time(cutoff, config.business_hours.timezone)} ({config.business_hours.timezone.key})"
-    ledger = _ledger(config)
+    ledger = open_ledger(config)
     try:
         if not yes:
             click.confirm(f"Replace citizens' ids and free text recorded before {when} in {config.database_path} "
@@ -179,3 +146,6 @@ def purge(older_than, yes, database_path):
         ledger.close()
     summary = ", ".join(f"{table} {count}" for table, count in counts.items())
     click.echo(f"Purged records before {when}: {summary}. The purge is recorded in the purges table.")
+
+
+COMMANDS = (report, gaps, history, purge)

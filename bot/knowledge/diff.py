@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase
 
 IGNORED_FIELDS = {"source_file"}
 

@@ -11,30 +11,12 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
-import yaml
-
-from bot.knowledge import KnowledgeBase, Service
+from bot.answering.messages import message
+from bot.knowledge.model import KnowledgeBase, Service
 
 TELEGRAM_LIMIT = 4096
 HTML, PLAIN = "html", "text"
-
-
-@cache
-def _catalogue() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(resources.files("bot").joinpath("messages.yaml").read_text(encoding="utf-8"))
-
-
-def message(key: str, language: str, **values) -> str:
-    """A sentence from bot/messages.yaml in the given language, with placeholders filled."""
-    entry = _catalogue()[key]
-    template = entry.get(language) or entry["zh"]
-    if "|" in template:  # "singular|plural" in English
-        singular, plural = template.split("|", 1)
-        template = singular if values.get("n") == 1 else plural
-    return template.format(**values)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import fastjsonschema
 import yaml
 
-from bot.knowledge import content_version
+from bot.knowledge.files import content_version
 
 try:  # the C loader is ~10x faster; fall back where libyaml is missing
     from yaml import CSafeLoader as SafeLoader
@@ -82,7 +82,7 @@ def _fast_check(schema_path: Path):
     return fastjsonschema.compile(json.loads(schema_path.read_text(encoding="utf-8")))
 
 
-class _SourceFile:
+class SourceFile:
     """One YAML file with its data and, on demand, the line of every value in it."""
 
     def __init__(self, path: Path, root: Path):
@@ -199,14 +199,14 @@ class _Checker:
         self.raw = RawKnowledge()
         self.invalid_lists: set[str] = set()  # offices.yaml / categories.yaml with schema errors
 
-    def add(self, severity, source: _SourceFile | None, path: tuple, entry, message):
+    def add(self, severity, source: SourceFile | None, path: tuple, entry, message):
         line = source.line(path) if source is not None and path is not None else None
         self.problems.append(Problem(severity, source.name if source else str(self.directory), line, entry, message))
 
     def parse(self, path: Path, schema_name: str, keep_invalid: bool = False):
         """Parse one file and check it against its schema; return its data (None when invalid,
         unless keep_invalid: offices and categories are still used to check references)."""
-        source = _SourceFile(path, self.directory)
+        source = SourceFile(path, self.directory)
         try:
             data = source.load()
         except yaml.MarkedYAMLError as exc:
@@ -253,8 +253,8 @@ class _Checker:
         service_files = sorted((self.directory / "services").glob("*.yaml"))
         if not service_files:
             self.add(ERROR, None, None, None, "there are no service files in services/; add at least one <id>.yaml.")
-        seen: dict[str, _SourceFile] = {}
-        alias_owner: dict[str, tuple[str, _SourceFile]] = {}
+        seen: dict[str, SourceFile] = {}
+        alias_owner: dict[str, tuple[str, SourceFile]] = {}
         for path in service_files:
             data, source = self.parse(path, "service.schema.json")
             if data is None:
@@ -437,31 +437,3 @@ def _event_cycle(start: str, sources: dict) -> list[str] | None:
 def check_directory(directory: str | Path, today: dt.date | None = None) -> Checked:
     """Run every schema and cross-reference check on a knowledge directory."""
     return _Checker(Path(directory), today or dt.date.today()).run()
-
-
-def quality_warnings(directory: str | Path, checked: Checked, matcher=None) -> list[Problem]:
-    """Warnings that need the matcher: example questions that the matcher sends to another service."""
-    from bot.knowledge import build_knowledge
-    from bot.matching import ANSWER, Matcher
-
-    directory = Path(directory)
-    if matcher is None:
-        matcher = Matcher(build_knowledge(directory, checked.raw, checked.version))
-    problems = []
-    for path, data in checked.raw.services:
-        source = None
-        for i, example in enumerate(data["examples"]):
-            decision = matcher.decide(str(example))
-            if decision.service_id == data["id"] or (decision.action != ANSWER and data["id"] in decision.options):
-                continue
-            source = source or _SourceFile(path, directory)
-            if decision.action == ANSWER:
-                outcome = f"is answered with '{decision.service_id}'"
-            elif decision.options:
-                outcome = f"gets a clarification between {', '.join(decision.options)} without '{data['id']}'"
-            else:
-                outcome = "is not matched at all (it would go to staff)"
-            problems.append(Problem(WARNING, source.name, source.line(("examples", i)), data["id"],
-                f"example question {i + 1} of '{data['id']}' ({example!r}) {outcome}; add a more specific alias "
-                "to this service or reword the example the way citizens ask."))
-    return problems

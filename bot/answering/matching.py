@@ -26,8 +26,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
-from bot.knowledge import KnowledgeBase
-from bot.text import compact, english_words, is_cjk, normalize, phonetic, units
+from bot.config import Thresholds
+from bot.knowledge.model import KnowledgeBase
+from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 
 ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
@@ -43,17 +44,6 @@ CHINESE_FILLERS = sorted(
     reverse=True,
 )
 _FILLER_PATTERN = re.compile("|".join(map(re.escape, CHINESE_FILLERS)))
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Decision thresholds on the 0-100 score; they live in configuration (bot.config)."""
-
-    answer: float = 70.0
-    margin: float = 8.0
-    clarify: float = 40.0
-    clarify_band: float = 25.0
-    max_options: int = 4
 
 
 @dataclass(frozen=True)

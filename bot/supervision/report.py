@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.knowledge import KnowledgeBase
-from bot.ledger import OPEN, Ledger, parse_iso
-from bot.matching import EVENT_PREFIX
+from bot.knowledge.model import KnowledgeBase
+from bot.records.ledger import OPEN, Ledger, parse_iso
+from bot.answering.matching import EVENT_PREFIX
 
 PURGE_MARKER = "[purged]"  # what `python -m bot purge` writes over citizens' ids and free text
 UNMATCHED = "unmatched"

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from bot.cli import cli
 from bot.config import PROJECT_ROOT
 
 
-@cli.command()
+@click.command()
 @click.option("--quick", is_flag=True, help="Small counts and one run each: a check that it works, not figures.")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for results.json and results.md (default: bench/results).")
@@ -38,3 +37,6 @@ def bench(quick, output):
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(markdown(results))
+
+
+COMMANDS = (bench,)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bot.knowledge import Condition, KnowledgeBase
+from bot.knowledge.model import Condition, KnowledgeBase
 
 
 @dataclass

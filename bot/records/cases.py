@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.config import BusinessHours
-from bot.ledger import CLOSED, OPEN, Ledger, iso, parse_iso
+from bot.records.ledger import CLOSED, OPEN, Ledger, iso, parse_iso
 
 
 def add_business_hours(start: dt.datetime, hours: float, business: BusinessHours) -> dt.datetime:

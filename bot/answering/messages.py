@@ -1,0 +1,23 @@
+"""Every sentence the assistant says, in Chinese and English, from messages.yaml."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+
+@cache
+def _catalogue() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(resources.files("bot.answering").joinpath("messages.yaml").read_text(encoding="utf-8"))
+
+
+def message(key: str, language: str, **values) -> str:
+    """A sentence from bot/messages.yaml in the given language, with placeholders filled."""
+    entry = _catalogue()[key]
+    template = entry.get(language) or entry["zh"]
+    if "|" in template:  # "singular|plural" in English
+        singular, plural = template.split("|", 1)
+        template = singular if values.get("n") == 1 else plural
+    return template.format(**values)

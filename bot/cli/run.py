@@ -1,0 +1,39 @@
+"""python -m bot run: the Telegram bot."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import load_config
+from bot.knowledge.loading import KnowledgeError
+
+
+@click.command()
+def run():
+    """Run the Telegram bot, configured from the environment (and .env).
+
+    Polls for updates, or serves a webhook when WEBHOOK_URL is set. Needs at least
+    TELEGRAM_BOT_TOKEN and STAFF_CHAT_ID. Example:
+
+        TELEGRAM_BOT_TOKEN=123:ABC... STAFF_CHAT_ID=-1001234567890 python -m bot run
+    """
+    import asyncio
+
+    from bot.logs import configure_logging
+    from bot.telegram.app import serve
+    from bot.telegram.services import StartupError
+
+    config = load_config(telegram=True)
+    secrets = [config.token.reveal()] + ([config.webhook_secret.reveal()] if config.webhook_secret else [])
+    redact = configure_logging(*secrets)
+    try:
+        asyncio.run(serve(config))
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from None
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - one clear line, never the token
+        raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None
+
+
+COMMANDS = (run,)
