@@ -15,6 +15,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Telegram's limits, and what fits in one message around a block of text.
+TELEGRAM_MESSAGE_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+TELEGRAM_CALLBACK_LIMIT = 64  # bytes of callback data on a button
+PRE_BLOCK_LIMIT = 3800  # text inside <pre>…</pre> with a line or two around it
+MAX_QUESTION_CHARS = TELEGRAM_MESSAGE_LIMIT
 BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
 DEFAULT_DATABASE = PROJECT_ROOT / "data" / "ledger.db"
 

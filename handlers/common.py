@@ -1,31 +1,75 @@
-"""Small helpers shared by the handlers: who is asking, in which language, and keyboards."""
+"""What every handler needs: who is asking, in which language, a sender for the update, and one parser
+for everything a button or a command argument carries."""
 
 from __future__ import annotations
 
-import html
+import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
+from telegram.ext import ContextTypes
 
-from bot.telegram.services import Services
-from bot.records.cases import Staff
-from bot.answering.messages import message
 from bot.answering.text import detect_language
+from bot.config import TELEGRAM_CALLBACK_LIMIT
+from bot.records.cases import Citizen, Staff
+from bot.records.rows import ChatState
+from bot.telegram.sender import Sender
+from bot.telegram.services import Services, services_of
+
+MAX_ID = 2**31 - 1  # ids in callback data and commands; anything larger was not issued by the bot
+_ID = re.compile(r"#?([0-9]{1,10})")  # ASCII digits only: "²" or "٣" are not case numbers
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
+ID, NAME = "id", "name"
 
 
-def language_for(update: Update, services: Services, text: str | None = None, chat: dict | None = None) -> str:
+def parse_id(text: str | None) -> int | None:
+    """A positive id the bot could have issued ("12" or "#12"), or None."""
+    match = _ID.fullmatch(text or "")
+    if not match or not 0 < int(match.group(1)) <= MAX_ID:
+        return None
+    return int(match.group(1))
+
+
+def parse_callback(data: str | None, prefix: str, *kinds) -> tuple | None:
+    """The fields of callback data like 'rate:12:5', checked against their kinds, or None.
+
+    A kind is ID (a bounded positive integer), NAME (an identifier such as a service id) or a set of
+    allowed strings."""
+    if not data or len(data.encode()) > TELEGRAM_CALLBACK_LIMIT:
+        return None
+    fields = data.split(":")
+    if fields[0] != prefix or len(fields) != len(kinds) + 1:
+        return None
+    values = []
+    for field, kind in zip(fields[1:], kinds):
+        if kind == ID:
+            value = parse_id(field)
+        elif kind == NAME:
+            value = field if _NAME.fullmatch(field) else None
+        else:
+            value = field if field in kind else None
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def language_for(update: Update, services: Services, text: str | None = None, chat: ChatState | None = None) -> str:
     """The citizen's chosen language, else Telegram's language_code, else the question's language.
 
-    `chat` is the ledger's chat row when the caller has read it already."""
+    `chat` is the ledger's chat state when the caller has read it already."""
     if chat is None and update.effective_chat:
         chat = services.ledger.chat(update.effective_chat.id)
-    chosen = chat["language"] if chat else None
-    if chosen:
-        return chosen
+    if chat and chat.language:
+        return chat.language
     code = update.effective_user.language_code if update.effective_user else None
     if code:
         return "zh" if code.lower().startswith("zh") else "en"
     return detect_language(text) if text else "zh"
+
+
+def sender_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Sender:
+    return Sender.for_update(services_of(context).outbox, update.update_id)
 
 
 def is_private(update: Update) -> bool:
@@ -55,40 +99,14 @@ def staff_of(update: Update) -> Staff:
     return Staff(str(user.id), name)
 
 
-def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
-                                 for row in rows])
+def citizen_of(update: Update) -> Citizen:
+    return Citizen(str(update.effective_user.id))
 
 
-def esc(text: str | None) -> str:
-    return html.escape(text or "", quote=False)
-
-
-def fit(raw: str | None, room: int) -> str:
-    """Escape a citizen's or staff member's text for HTML, shortened with '…' to fit `room` characters."""
-    escaped = esc(raw)
-    if len(escaped) <= room:
-        return escaped
-    low, high = 0, len(raw)
-    while low < high:  # the longest prefix whose escaped form still fits
-        middle = (low + high + 1) // 2
-        if len(esc(raw[:middle])) + 1 <= room:
-            low = middle
-        else:
-            high = middle - 1
-    return esc(raw[:low]) + "…"
-
-
-def staff_text(key: str, **values) -> str:
-    """A staff-chat sentence; staff read Chinese. Values are escaped for Telegram HTML."""
-    return message(key, "zh", **{k: esc(str(v)) if isinstance(v, str) else v for k, v in values.items()})
-
-
-def parse_callback(data: str | None, prefix: str, parts: int) -> list[str] | None:
-    """Split callback data like 'claim:12' into its parts, or None if it is not one the bot issues."""
-    if not data or len(data) > 64:
-        return None
-    fields = data.split(":")
-    if fields[0] != prefix or len(fields) != parts + 1 or not all(fields[1:]):
-        return None
-    return fields[1:]
+def media_kind(msg) -> str | None:
+    """What kind of media a message carries, or None for plain text."""
+    for kind in ("photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note", "location",
+                 "contact"):
+        if getattr(msg, kind, None):
+            return kind
+    return None

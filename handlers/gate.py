@@ -9,10 +9,11 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram.services import services_of
-from bot.records.ledger import Inquiry
 from bot.answering.messages import message
-from handlers.common import esc, in_staff_chat, language_for
+from bot.records.rows import Inquiry
+from bot.telegram.formatting import esc
+from bot.telegram.services import services_of
+from handlers.common import in_staff_chat, language_for, sender_for
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if chat is None or chat.type == ChatType.PRIVATE or in_staff_chat(update, services):
         if chat is not None and chat.type == ChatType.PRIVATE and update.effective_message:
-            await _limit_floods(update, services)
+            await _limit_floods(update, context, services)
         return
     # A group or channel the bot was added to: citizens are served in private chats only.
     if update.my_chat_member is None or update.my_chat_member.new_chat_member.status not in ("left", "kicked"):
@@ -36,7 +37,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def _limit_floods(update: Update, services) -> None:
+async def _limit_floods(update: Update, context: ContextTypes.DEFAULT_TYPE, services) -> None:
     user_id = str(update.effective_user.id) if update.effective_user else str(update.effective_chat.id)
     limiter = services.rate_limiter
     now = services.ledger.now().timestamp()
@@ -52,5 +53,5 @@ async def _limit_floods(update: Update, services) -> None:
             text=(msg.text or msg.caption or "[media]")[:4096], action="rate_limited", service_id=None, options=(),
             score=0.0, kb_version=services.store.current.knowledge.version, reply=notice, update_id=update.update_id))
     if limiter.should_notice(user_id, now):
-        await services.outbox.send_text(update.effective_chat.id, esc(notice), dedupe_key=f"u{update.update_id}:limited")
+        await sender_for(update, context).text(update.effective_chat.id, esc(notice), key="limited")
     raise ApplicationHandlerStop

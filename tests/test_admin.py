@@ -34,7 +34,7 @@ async def test_a_malformed_edit_through_reload_keeps_the_old_version_serving(tmp
         assert bot.services.store.current.knowledge.version == old_version
         bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
         await sent_to(bot, CITIZEN, "普通护照申领")
-        assert bot.ledger.inquiries(str(CITIZEN))[0]["kb_version"] == old_version
+        assert bot.ledger.inquiries(str(CITIZEN))[0].kb_version == old_version
 
 
 async def test_a_valid_edit_is_swapped_in_with_a_summary(tmp_path, knowledge_copy):
@@ -49,7 +49,7 @@ async def test_a_valid_edit_is_swapped_in_with_a_summary(tmp_path, knowledge_cop
         assert new_version != old_version and f"{old_version} → {new_version}" in report["params"]["text"]
         bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
         [answer] = await sent_to(bot, CITIZEN, "每本100元")
-        assert bot.ledger.inquiries(str(CITIZEN))[0]["kb_version"] == new_version
+        assert bot.ledger.inquiries(str(CITIZEN))[0].kb_version == new_version
 
 
 async def test_the_watcher_reloads_changed_files(tmp_path, knowledge_copy):

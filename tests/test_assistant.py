@@ -9,9 +9,9 @@ def test_an_answer_is_recorded_with_the_exact_reply(assistant, ledger):
     reply = assistant.ask("身份证丢了怎么补办", channel="console", user_id="u1", fmt=PLAIN)
     assert reply.decision.action == "answer"
     [row] = ledger.inquiries("u1")
-    assert row["reply"] == "\n\n".join(reply.messages)
-    assert row["kb_version"] == assistant.store.current.knowledge.version
-    assert row["service_id"] == "id_card_replacement" and row["case_id"] is None
+    assert row.reply == "\n\n".join(reply.messages)
+    assert row.kb_version == assistant.store.current.knowledge.version
+    assert row.service_id == "id_card_replacement" and row.case_id is None
 
 
 def test_an_escalation_opens_one_case_and_follow_ups_join_it(assistant, ledger):
@@ -19,10 +19,10 @@ def test_an_escalation_opens_one_case_and_follow_ups_join_it(assistant, ledger):
     second = assistant.ask("What is the capital of France?", channel="console", user_id="u1", fmt=PLAIN)
     assert first.case_id is not None and second.case_id == first.case_id
     assert f"#{first.case_id}" in first.messages[0]
-    assert [e["kind"] for e in ledger.case_events(first.case_id)] == ["opened", "follow_up"]
+    assert [e.kind for e in ledger.case_events(first.case_id)] == ["opened", "follow_up"]
     rows = ledger.inquiries("u1")
-    assert [r["case_id"] for r in rows] == [first.case_id, first.case_id]
-    assert rows[0]["reply"] == first.messages[0]
+    assert [r.case_id for r in rows] == [first.case_id, first.case_id]
+    assert rows[0].reply == first.messages[0]
 
 
 def test_another_citizen_gets_their_own_case(assistant):
@@ -34,7 +34,7 @@ def test_another_citizen_gets_their_own_case(assistant):
 def test_an_empty_question_is_answered_with_a_prompt_and_recorded(assistant, ledger):
     reply = assistant.ask(" \x00\u200b ", channel="console", user_id="u1", fmt=PLAIN)
     assert reply.decision.action == "prompt" and "身份证丢了怎么补办" in reply.messages[0]
-    assert ledger.inquiries("u1")[0]["action"] == "prompt"
+    assert ledger.inquiries("u1")[0].action == "prompt"
 
 
 def test_the_reply_language_follows_the_question(assistant):
@@ -46,4 +46,4 @@ def test_choosing_an_option_sends_that_checklist(assistant, ledger):
     reply = assistant.choose("provident_fund_loan", question="公积金", channel="console", user_id="u1", fmt=PLAIN)
     assert reply.decision.action == "chosen"
     assert assistant.store.current.knowledge.services["provident_fund_loan"].name.zh in reply.messages[0]
-    assert ledger.inquiries("u1")[0]["service_id"] == "provident_fund_loan"
+    assert ledger.inquiries("u1")[0].service_id == "provident_fund_loan"

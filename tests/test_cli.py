@@ -38,7 +38,7 @@ def test_ask_prints_the_decision_and_records_it(run, tmp_path):
     data = json.loads(result.output)
     assert (data["action"], data["service"]) == ("answer", "passport")
     assert "普通护照申领" in data["reply"]
-    assert Ledger(tmp_path / "cli.db").inquiries()[0]["channel"] == "cli"
+    assert Ledger(tmp_path / "cli.db").inquiries()[0].channel == "cli"
 
 
 def test_eval_reports_and_fails_below_a_threshold(run, tmp_path):
@@ -88,8 +88,8 @@ def test_chat_answers_clarifies_and_lets_the_citizen_pick(run, tmp_path):
     assert "您想办理的是哪一项" in result.output
     assert "【需要准备的材料】" in result.output
     rows = Ledger(tmp_path / "cli.db").inquiries("console")
-    assert [r["action"] for r in rows] == ["clarify", "chosen", "escalate"]
-    assert rows[2]["case_id"] is not None and f"#{rows[2]['case_id']}" in result.output
+    assert [r.action for r in rows] == ["clarify", "chosen", "escalate"]
+    assert rows[2].case_id is not None and f"#{rows[2].case_id}" in result.output
 
 
 def test_python_dash_m_bot_runs_as_a_module(tmp_path):
@@ -109,4 +109,4 @@ def test_chat_tailors_a_list_and_saves_it(run, tmp_path):
     [saved] = (tmp_path / "checklists").glob("checklist-passport-*.html")
     assert 'ul class="check"' in saved.read_text(encoding="utf-8")
     rows = Ledger(tmp_path / "cli.db").inquiries("console")
-    assert rows[-1]["answers"] == '{"minor": false, "agent": true, "state_employee": false, "old_passport": true}'
+    assert rows[-1].answers == {"minor": False, "agent": True, "state_employee": False, "old_passport": True}

@@ -41,10 +41,10 @@ def test_sigkill_mid_burst_loses_nothing(tmp_path):
 
     ledger = Ledger(database)
     rows = ledger.inquiries()
-    per_user = collections.Counter(row["user_id"] for row in rows)
+    per_user = collections.Counter(row.user_id for row in rows)
     assert set(per_user) == {str(c) for c in asked} and set(per_user.values()) == {1}
-    assert {row["text"] for row in rows} <= set(QUESTIONS)
-    assert all(row["reply"] for row in rows)
+    assert {row.text for row in rows} <= set(QUESTIONS)
+    assert all(row.reply for row in rows)
     # At most one duplicate per message that was in flight at the kill.
     per_chat = collections.Counter(r["params"]["chat_id"] for r in api.sent() if r["params"]["chat_id"] in asked)
     assert max(per_chat.values()) <= 2, per_chat

@@ -81,8 +81,8 @@ def fill_ledger(counter: Counter) -> dict[str, int]:
     asked = counter.assistant.ask_person(answered.inquiry_id, user_id="103")
     counter.ledger.record_feedback(answered.inquiry_id, "103", "ask_person")
     assert late.case_id and in_time.case_id and asked.case_id
-    assert counter.ledger.case(late.case_id)["overdue_at"]
-    assert not counter.ledger.case(in_time.case_id)["overdue_at"]
+    assert counter.ledger.case(late.case_id).overdue_at
+    assert not counter.ledger.case(in_time.case_id).overdue_at
     return {"late": late.case_id, "in_time": in_time.case_id, "asked": asked.case_id}
 
 

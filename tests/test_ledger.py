@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
 
-from bot.records.ledger import Inquiry, Ledger
+from bot.records.ledger import Ledger
+from bot.records.rows import Inquiry
 
 
 def make_inquiry(**changes) -> Inquiry:
@@ -22,10 +24,10 @@ def test_the_ledger_file_uses_wal(ledger):
 def test_an_inquiry_records_exactly_what_was_said(ledger):
     inquiry_id = ledger.record_inquiry(make_inquiry(text="'; DROP TABLE inquiries; --", reply="<b>x</b>"))
     [row] = ledger.inquiries("u1")
-    assert row["id"] == inquiry_id
-    assert (row["text"], row["reply"], row["kb_version"], row["score"]) == ("'; DROP TABLE inquiries; --", "<b>x</b>",
+    assert row.id == inquiry_id
+    assert (row.text, row.reply, row.kb_version, row.score) == ("'; DROP TABLE inquiries; --", "<b>x</b>",
                                                                              "abc123", 97.5)
-    assert row["at"].endswith("+00:00")
+    assert row.at.utcoffset() == dt.timedelta(0)
 
 
 def test_records_survive_reopening_the_file(tmp_path):
@@ -39,9 +41,9 @@ def test_a_case_is_opened_with_its_first_event(ledger):
     inquiry_id = ledger.record_inquiry(make_inquiry(action="escalate", service_id=None))
     case_id = ledger.open_case(channel="console", user_id="u1", chat_id=None, language="zh", question="养狗登记",
                                inquiry_id=inquiry_id, guesses=["passport"])
-    assert ledger.open_case_of("u1")["id"] == case_id
-    assert [e["kind"] for e in ledger.case_events(case_id)] == ["opened"]
-    assert ledger.inquiries("u1")[0]["case_id"] == case_id
+    assert ledger.open_case_of("u1").id == case_id
+    assert [e.kind for e in ledger.case_events(case_id)] == ["opened"]
+    assert ledger.inquiries("u1")[0].case_id == case_id
 
 
 @pytest.mark.parametrize("statement", ["UPDATE case_events SET kind = 'x'", "DELETE FROM case_events"])

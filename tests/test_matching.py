@@ -12,7 +12,7 @@ from bot.config import Thresholds
 from tests.conftest import TESTS, load_table
 
 CASES = load_table("matching.yaml")
-QUESTION_SETS = sorted((TESTS / "eval").glob("*.yaml"))
+QUESTION_SETS = sorted((TESTS / "eval").glob("questions_*.yaml"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["q"] or "<empty>" for c in CASES])

@@ -24,7 +24,7 @@ async def test_429_then_502_still_delivers_the_answer(tmp_path):
         attempts = [r for r in bot.api.requests if r["method"] == "sendMessage" and r["params"]["chat_id"] == CITIZEN]
         assert len(attempts) == 3 and attempts[1]["at"] - attempts[0]["at"] >= 0.9  # waited for retry_after
         [row] = await until(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
-        assert row["attempts"] == 3 and "Bad Gateway" in (row["last_error"] or "")
+        assert row.attempts == 3 and "Bad Gateway" in (row.last_error or "")
 
 
 async def test_a_timeout_is_retried(tmp_path):
@@ -33,7 +33,7 @@ async def test_a_timeout_is_retried(tmp_path):
         bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
         await sent_to(bot, CITIZEN, "普通护照申领", timeout=40)
         [row] = await until(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
-        assert "TimedOut" in row["last_error"]
+        assert "TimedOut" in row.last_error
 
 
 async def test_a_citizen_who_blocked_the_bot_is_not_retried_forever(tmp_path):
@@ -43,8 +43,8 @@ async def test_a_citizen_who_blocked_the_bot_is_not_retried_forever(tmp_path):
         bot.api.staff_says(STAFF_A, "请带身份证来。", reply_to=card["result"])
         await sent_to(bot, STAFF_CHAT, "无法送达市民")
         [row] = bot.ledger.outbox_rows("undeliverable")
-        assert "blocked" in row["last_error"] and row["attempts"] == 1
-        assert "undeliverable" in [e["kind"] for e in bot.ledger.case_events(case_id)]
+        assert "blocked" in row.last_error and row.attempts == 1
+        assert "undeliverable" in [e.kind for e in bot.ledger.case_events(case_id)]
 
 
 async def test_a_replayed_update_gives_no_second_inquiry_case_or_message(tmp_path):
@@ -72,7 +72,7 @@ async def test_odd_text_is_answered_and_the_next_citizen_too(tmp_path, text):
         bot.api.citizen_says(OTHER_CITIZEN, "护照过期了怎么换")
         await sent_to(bot, OTHER_CITIZEN, "普通护照申领")
         [row] = bot.ledger.inquiries(str(CITIZEN))
-        assert row["reply"]
+        assert row.reply
         for record in bot.api.sent():  # whatever was echoed is escaped
             body = record["params"].get("text") or ""
             assert "<script>" not in body and "<b>护照</b>" not in body and "javascript:" not in body.replace(
@@ -118,7 +118,7 @@ async def test_a_flood_gets_a_polite_notice_and_every_message_is_recorded(tmp_pa
             bot.api.citizen_says(CITIZEN, f"护照过期了怎么换 {n}")
         await until(lambda: len(bot.ledger.inquiries(str(CITIZEN))) == 12, what="all 12 recorded")
         await sent_to(bot, CITIZEN, "您发送得太快了")
-        actions = [r["action"] for r in bot.ledger.inquiries(str(CITIZEN))]
+        actions = [r.action for r in bot.ledger.inquiries(str(CITIZEN))]
         assert actions.count("answer") == 5 and actions.count("rate_limited") == 7
         assert len([t for t in bot.api.texts(CITIZEN) if "您发送得太快了" in t]) == 1
 
@@ -131,7 +131,7 @@ async def test_a_citizen_cannot_forge_a_claim(tmp_path):
         bot.api.press(CITIZEN, ack["result"], f"claim:{case_id}")
         answered = await until(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"])
         assert answered[0]["params"]["text"] == "只有工作人员可以操作案件。"
-        assert bot.ledger.case(case_id)["owner_id"] is None
+        assert bot.ledger.case(case_id).owner_id is None
 
 
 async def test_a_citizen_cannot_rate_or_reopen_another_citizens_case(tmp_path):
@@ -140,12 +140,12 @@ async def test_a_citizen_cannot_rate_or_reopen_another_citizens_case(tmp_path):
         bot.api.citizen_says(OTHER_CITIZEN, "护照过期了怎么换")
         [reply] = await sent_to(bot, OTHER_CITIZEN, "普通护照申领")
         bot.api.press(OTHER_CITIZEN, reply["result"], f"rate:{case_id}:1")
-        mine = bot.ledger.inquiries(str(CITIZEN))[0]["id"]
+        mine = bot.ledger.inquiries(str(CITIZEN))[0].id
         bot.api.press(OTHER_CITIZEN, reply["result"], f"ask:{mine}")
         bot.api.press(OTHER_CITIZEN, reply["result"], "claim:999999999999999999999999999")
         bot.api.press(OTHER_CITIZEN, reply["result"], "totally:made:up")
         await until(lambda: len([r for r in bot.api.requests if r["method"] == "answerCallbackQuery"]) == 4)
-        assert bot.ledger.case(case_id)["rating"] is None
+        assert bot.ledger.case(case_id).rating is None
         assert len(bot.ledger.cases()) == 1 and bot.ledger.open_case_of(str(OTHER_CITIZEN)) is None
 
 
@@ -165,7 +165,7 @@ async def test_staff_acting_from_an_unknown_chat_are_refused(tmp_path):
         bot.api.press(STAFF_A, forged, f"claim:{case_id}")
         bot.api.citizen_says(STAFF_A, f"/case {case_id}")
         await until(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"])
-        assert bot.ledger.case(case_id)["owner_id"] is None
+        assert bot.ledger.case(case_id).owner_id is None
         await sent_to(bot, STAFF_A, "")  # the /case command was treated as a citizen's, not shown a case
         assert not any(f"Case #{case_id}" in t for t in bot.api.texts(STAFF_A))
 

@@ -41,13 +41,13 @@ def test_question_escalation_and_staff_answer_through_a_real_process(api, tmp_pa
 
     ledger = Ledger(database)
     [question] = ledger.inquiries(str(CITIZEN))
-    assert question["action"] == "answer" and question["service_id"] == "id_card_replacement"
+    assert question.action == "answer" and question.service_id == "id_card_replacement"
     [escalated] = ledger.inquiries(str(OUTSIDER))
-    case = ledger.case(escalated["case_id"])
-    assert f"#{case['id']}" in ack["params"]["text"]
-    events = ledger.case_events(case["id"])
-    assert [e["kind"] for e in events] == ["opened", "claimed", "replied"]
-    assert "养犬登记请到辖区派出所办理。" in events[-1]["detail"]
+    case = ledger.case(escalated.case_id)
+    assert f"#{case.id}" in ack["params"]["text"]
+    events = ledger.case_events(case.id)
+    assert [e.kind for e in events] == ["opened", "claimed", "replied"]
+    assert "养犬登记请到辖区派出所办理。" in events[-1].detail["text"]
 
 
 @pytest.mark.parametrize("missing", ["TELEGRAM_BOT_TOKEN", "STAFF_CHAT_ID"])

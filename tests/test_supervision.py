@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 
 from bot.answering.assistant import Assistant, KnowledgeStore
-from bot.records.cases import CaseDesk, Staff
+from bot.records.cases import CaseDesk, Citizen, Staff
 from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.supervision.gaps import NOT_CLOSE, cluster, distinctive_words, find_gaps, format_gaps
@@ -95,9 +95,9 @@ def week(tmp_path, store):
     desk.claim(cases["dog1"], li)
     clock.set(at(0, 12, 0))
     desk.reply(cases["dog1"], li, "养犬登记请到辖区派出所办理。")
-    desk.close(cases["dog1"], li.actor, "answered")
+    desk.close(cases["dog1"], li, "answered")
     clock.set(at(0, 12, 10))
-    desk.rate(cases["dog1"], "u4", 5)
+    desk.rate(cases["dog1"], Citizen("u4"), 5)
     cases["dog2"] = ask(at(0, 11, 0), "u5", DOG_QUESTIONS[1]).case_id
     clock.set(at(0, 12, 0))
     desk.claim(cases["dog2"], wang)
@@ -111,9 +111,9 @@ def week(tmp_path, store):
     ledger.record_feedback(answered.inquiry_id, "u7", "ask_person")
     clock.set(at(1, 11, 15))
     desk.reply(cases["passport"], li, "Please bring your old passport.")  # claims and answers at once
-    desk.close(cases["passport"], li.actor)
+    desk.close(cases["passport"], li)
     clock.set(at(1, 11, 30))
-    desk.rate(cases["passport"], "u7", 3)
+    desk.rate(cases["passport"], Citizen("u7"), 3)
     # Wednesday
     ask(at(2, 16, 0), "u8", "今天天气怎么样")
     clock.set(UNTIL)
@@ -280,7 +280,7 @@ def test_a_purge_replaces_text_and_keeps_the_counts(week):
     counts = week.ledger.purge_before(at(2, 0, 0), "[purged]", actor="cli")
     assert counts["inquiries"] == 9 and counts["cases"] == 4
     assert format_csv(build_report(week.ledger, week.knowledge, SINCE, UNTIL, SHANGHAI)) == before
-    texts = {r["text"] for r in week.ledger.inquiries()}
+    texts = {r.text for r in week.ledger.inquiries()}
     assert texts == {"[purged]", "今天天气怎么样"}
     [purge] = list(week.ledger.db["purges"].rows)
     assert purge["actor"] == "cli" and json.loads(purge["counts"]) == counts

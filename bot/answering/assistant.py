@@ -7,17 +7,17 @@ add their own presentation (buttons, prompts). Nothing here imports telegram.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.records.cases import add_business_hours, format_due
+from bot.records.cases import add_business_hours, local_time
 from bot.config import Config
 from bot.knowledge.loading import build_knowledge, load_knowledge
 from bot.knowledge.model import KnowledgeBase
-from bot.records.ledger import Inquiry, Ledger, parse_iso
+from bot.records.ledger import Ledger
+from bot.records.rows import Inquiry
 from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher
 from bot.config import Thresholds
 from bot.answering.messages import message
@@ -190,18 +190,30 @@ class Assistant:
         Returns None when the inquiry is not this citizen's (a forged or stale button)."""
         if update_id is not None and (recorded := self.ledger.inquiry_for_update(update_id)):
             return replayed(recorded)
-        row = self.ledger.inquiry(inquiry_id)
-        if row is None or row["user_id"] != user_id:
+        asked = self.ledger.inquiry(inquiry_id)
+        if asked is None or asked.user_id != user_id:
             return None
-        language = language or row["language"]
-        options = tuple(json.loads(row["options"] or "[]"))
-        guesses = [row["service_id"]] if row["service_id"] else list(options)
-        decision = Decision(ESCALATE, None, (), row["score"] or 0.0)
-        inquiry = Inquiry(channel=row["channel"], user_id=user_id, chat_id=row["chat_id"], language=language,
-                          text=row["text"], action=ESCALATE, service_id=None, options=(), score=row["score"] or 0.0,
+        language = language or asked.language
+        guesses = [asked.service_id] if asked.service_id else list(asked.options)
+        decision = Decision(ESCALATE, None, (), asked.score or 0.0)
+        inquiry = Inquiry(channel=asked.channel, user_id=user_id, chat_id=asked.chat_id, language=language,
+                          text=asked.text, action=ESCALATE, service_id=None, options=(), score=asked.score or 0.0,
                           kb_version=self.store.current.knowledge.version, reply="", update_id=update_id)
         return self._escalate(inquiry, decision, language, self.store.current, guesses=guesses,
-                              service_id=row["service_id"])
+                              service_id=asked.service_id)
+
+    def record_failure(self, text: str, *, channel: str, user_id: str, chat_id: str | None, language: str,
+                       update_id: int | None = None) -> Reply:
+        """A message whose handling failed: recorded with a case, so a person answers it (nothing is dropped)."""
+        recorded = self.ledger.inquiry_for_update(update_id) if update_id is not None else None
+        if recorded and recorded.case_id:
+            return replayed(recorded)
+        # The question may be recorded already (answered, then sending failed): this is a second record of it.
+        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
+                          text=clean_question(text) or "[non-text message]", action=ESCALATE, service_id=None,
+                          options=(), score=0.0, kb_version=self.store.current.knowledge.version, reply="",
+                          update_id=None if recorded else update_id)
+        return self._escalate(inquiry, Decision(ESCALATE), language, self.store.current, guesses=[])
 
     def _escalate(self, inquiry: Inquiry, decision: Decision, language: str, snapshot: Snapshot,
                   guesses: list[str] | None = None, service_id: str | None = None) -> Reply:
@@ -211,7 +223,7 @@ class Assistant:
         with self.ledger.transaction():
             existing = self.ledger.open_case_of(inquiry.user_id)
             if existing:
-                case_id, due_at = existing["id"], parse_iso(existing["due_at"])
+                case_id, due_at = existing.id, existing.due_at
             else:
                 due_at = self.due_for(service_id)
                 case_id = self.ledger.open_case(
@@ -231,7 +243,7 @@ class Assistant:
         if due_at is None:
             return message("escalate.offline", language, case_id=case_id)
         return message("escalate", language, case_id=case_id,
-                       due=format_due(due_at, self.config.business_hours, language))
+                       due=local_time(due_at, self.config.business_hours, language))
 
     def due_for(self, service_id: str | None) -> dt.datetime:
         """When a case must be answered: the service's committed days, else the default, in business hours."""
@@ -244,10 +256,9 @@ class Assistant:
         return add_business_hours(self.ledger.now(), hours, self.config.business_hours)
 
 
-def replayed(row: dict) -> Reply:
+def replayed(inquiry: Inquiry) -> Reply:
     """The Reply recorded for an inquiry, for an update handled again after a crash."""
-    decision = Decision(row["action"], row["service_id"], tuple(json.loads(row["options"] or "[]")), row["score"] or 0.0,
-                        event_id=row["event_id"])
-    messages = tuple(json.loads(row["messages"])) if row["messages"] else (row["reply"],)
-    return Reply(decision, row["language"], messages, row["id"], row["case_id"], row["kb_version"],
-                 tailored=bool(row["answers"]))
+    decision = Decision(inquiry.action, inquiry.service_id, inquiry.options, inquiry.score or 0.0,
+                        event_id=inquiry.event_id)
+    return Reply(decision, inquiry.language, inquiry.messages, inquiry.id, inquiry.case_id, inquiry.kb_version,
+                 tailored=bool(inquiry.answers))

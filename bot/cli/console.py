@@ -110,9 +110,9 @@ class ConsoleChat:
         if not target:
             self.write(message("tailor.expired", self.reply_language))
             return
-        answers = self.assistant.ledger.inquiry(self.last.inquiry_id)["answers"]
+        answers = self.assistant.ledger.inquiry(self.last.inquiry_id).answers
         issued = dt.date.today()
-        page = printable_checklist(knowledge, self.reply_language, answers=json.loads(answers) if answers else None,
+        page = printable_checklist(knowledge, self.reply_language, answers=answers,
                                    issued=issued, **({"event": knowledge.events[target]} if is_event
                                                      else {"service": knowledge.services[target]}))
         self.save_dir.mkdir(parents=True, exist_ok=True)

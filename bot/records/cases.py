@@ -1,4 +1,7 @@
-"""Case rules (first-inquiry accountability) and due times counted in business hours. No Telegram here."""
+"""Case rules (first-inquiry accountability), every one of them here, and due times in business hours.
+
+Handlers and channels only translate: they call CaseDesk and say what the Outcome means.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.config import BusinessHours
-from bot.records.ledger import CLOSED, OPEN, Ledger, iso, parse_iso
+from bot.records.ledger import Ledger, iso
+from bot.records.rows import OPEN, Case
 
 
 def add_business_hours(start: dt.datetime, hours: float, business: BusinessHours) -> dt.datetime:
@@ -44,15 +48,18 @@ def business_hours_between(start: dt.datetime, end: dt.datetime, business: Busin
     return total.total_seconds() / 3600
 
 
-def format_due(due: dt.datetime, business: BusinessHours, language: str) -> str:
-    local = due.astimezone(business.timezone)
-    return local.strftime("%Y-%m-%d %H:%M")
+def local_time(moment: dt.datetime, business: BusinessHours, language: str = "zh") -> str:
+    """A moment as the citizen and staff read it: local business time, to the minute."""
+    return moment.astimezone(business.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 # -- case rules ---------------------------------------------------------------------------
 
-OK, NOT_FOUND, IS_CLOSED, OWNED_BY_OTHER, ALREADY_YOURS, NOT_OWNER, NO_OFFER = (
-    "ok", "not_found", "closed", "owned_by_other", "already_yours", "not_owner", "no_offer")
+OK, NOT_FOUND, IS_CLOSED, OWNED_BY_OTHER, ALREADY_YOURS, NOT_OWNER, NO_OFFER, NOT_CLOSED, ALREADY_RATED = (
+    "ok", "not_found", "closed", "owned_by_other", "already_yours", "not_owner", "no_offer", "not_closed",
+    "already_rated")
+LOW_RATING = 2  # a rating of this or less reopens the case for the supervisors
+STARS = range(1, 6)
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,18 @@ class Staff:
 
 
 @dataclass(frozen=True)
+class Citizen:
+    id: str
+
+    @property
+    def actor(self) -> str:
+        return f"citizen:{self.id}"
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: str
-    case: dict | None = None
+    case: Case | None = None
 
     @property
     def ok(self) -> bool:
@@ -78,11 +94,11 @@ class Outcome:
 @dataclass(frozen=True)
 class Alert:
     kind: str  # "unclaimed", "warning" or "overdue"
-    case: dict
+    case: Case
 
 
 class CaseDesk:
-    """Open, claim, transfer, answer, close and rate cases. Every step is an event in the ledger."""
+    """Claim, transfer, answer, close, rate and reopen cases. Every step is an event in the ledger."""
 
     def __init__(self, ledger: Ledger, business: BusinessHours, *, unclaimed_minutes: float = 30.0,
                  warn_fraction: float = 0.8):
@@ -91,44 +107,47 @@ class CaseDesk:
         self.unclaimed_minutes = unclaimed_minutes
         self.warn_fraction = warn_fraction
 
-    def get(self, case_id: int) -> dict | None:
+    def get(self, case_id: int) -> Case | None:
         return self.ledger.case(case_id)
 
-    def claim(self, case_id: int, staff: Staff) -> Outcome:
+    def _open_case(self, case_id: int) -> tuple[Case | None, Outcome | None]:
+        """The case if it exists and is open; else the refusal to give."""
         case = self.get(case_id)
         if case is None:
-            return Outcome(NOT_FOUND)
-        if case["status"] != OPEN:
-            return Outcome(IS_CLOSED, case)
-        if case["owner_id"] == staff.id:
+            return None, Outcome(NOT_FOUND)
+        if not case.is_open:
+            return None, Outcome(IS_CLOSED, case)
+        return case, None
+
+    def claim(self, case_id: int, staff: Staff) -> Outcome:
+        case, refusal = self._open_case(case_id)
+        if refusal:
+            return refusal
+        if case.owner_id == staff.id:
             return Outcome(ALREADY_YOURS, case)
         if self.ledger.claim_case(case_id, staff.id, staff.name):
             return Outcome(OK, self.get(case_id))
         return Outcome(OWNED_BY_OTHER, self.get(case_id))
 
     def offer_transfer(self, case_id: int, owner: Staff, colleague: Staff) -> Outcome:
-        case = self.get(case_id)
-        if case is None:
-            return Outcome(NOT_FOUND)
-        if case["status"] != OPEN:
-            return Outcome(IS_CLOSED, case)
-        if case["owner_id"] != owner.id:
+        case, refusal = self._open_case(case_id)
+        if refusal:
+            return refusal
+        if case.owner_id != owner.id:
             return Outcome(NOT_OWNER, case)
         self.ledger.add_event(case_id, "transfer_offered", owner.actor, {"to": colleague.id, "to_name": colleague.name},
                               changes={"transfer_to": colleague.id})
         return Outcome(OK, self.get(case_id))
 
     def accept_transfer(self, case_id: int, colleague: Staff) -> Outcome:
-        case = self.get(case_id)
-        if case is None:
-            return Outcome(NOT_FOUND)
-        if case["status"] != OPEN:
-            return Outcome(IS_CLOSED, case)
-        if case["transfer_to"] != colleague.id:
+        case, refusal = self._open_case(case_id)
+        if refusal:
+            return refusal
+        if case.transfer_to != colleague.id:
             return Outcome(NO_OFFER, case)
         # Until this moment the previous owner stays responsible.
         self.ledger.add_event(case_id, "transfer_accepted", colleague.actor,
-                              {"from": case["owner_id"], "from_name": case["owner_name"], "name": colleague.name},
+                              {"from": case.owner_id, "from_name": case.owner_name, "name": colleague.name},
                               changes={"owner_id": colleague.id, "owner_name": colleague.name, "transfer_to": None})
         return Outcome(OK, self.get(case_id))
 
@@ -137,45 +156,51 @@ class CaseDesk:
         case = self.get(case_id)
         if case is None:
             return Outcome(NOT_FOUND)
-        if case["owner_id"] is None and case["status"] == OPEN:
+        if case.owner_id is None and case.is_open:
             self.claim(case_id, staff)
             case = self.get(case_id)
-        if case["owner_id"] != staff.id:
+        if case.owner_id != staff.id:
             return Outcome(NOT_OWNER, case)
-        changes = {} if case["first_reply_at"] else {"first_reply_at": iso(self.ledger.now())}
+        changes = {} if case.first_reply_at else {"first_reply_at": iso(self.ledger.now())}
         self.ledger.add_event(case_id, "replied", staff.actor, {"text": text, "media": media}, changes=changes)
         return Outcome(OK, self.get(case_id))
 
     def note_follow_up(self, case_id: int, user_id: str, text: str, media: str | None = None) -> None:
         self.ledger.add_event(case_id, "follow_up", f"citizen:{user_id}", {"text": text, "media": media})
 
-    def close(self, case_id: int, actor: str, reason: str = "") -> Outcome:
-        case = self.get(case_id)
-        if case is None:
+    def close(self, case_id: int, by: Staff | Citizen, reason: str = "") -> Outcome:
+        """Close a case: its owner may (or any staff while it is unclaimed), and the citizen who asked."""
+        case, refusal = self._open_case(case_id)
+        if refusal:
+            return refusal
+        if isinstance(by, Citizen) and case.user_id != by.id:
             return Outcome(NOT_FOUND)
-        if case["status"] == CLOSED:
-            return Outcome(IS_CLOSED, case)
-        self.ledger.add_event(case_id, "closed", actor, {"reason": reason},
-                              changes={"status": CLOSED, "closed_at": iso(self.ledger.now())})
+        if isinstance(by, Staff) and case.owner_id not in (None, by.id):
+            return Outcome(NOT_OWNER, case)
+        self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason},
+                              changes={"status": "closed", "closed_at": iso(self.ledger.now())})
         return Outcome(OK, self.get(case_id))
 
-    def rate(self, case_id: int, user_id: str, stars: int, comment: str = "") -> Outcome:
-        """Record the citizen's rating; 2 stars or fewer reopens the case for the supervisors."""
+    def rate(self, case_id: int, citizen: Citizen, stars: int, comment: str = "") -> Outcome:
+        """Record the citizen's rating of their closed case; LOW_RATING or less reopens it for the supervisors."""
         case = self.get(case_id)
-        if case is None or case["user_id"] != user_id:
+        if case is None or case.user_id != citizen.id or stars not in STARS:
             return Outcome(NOT_FOUND)
-        if case["rating"] is not None:
-            return Outcome(ALREADY_YOURS, case)
-        self.ledger.add_event(case_id, "rated", f"citizen:{user_id}", {"stars": stars, "comment": comment},
-                              changes={"rating": stars})
-        if stars <= 2:
-            self.ledger.add_event(case_id, "reopened", "bot", {"reason": "low rating", "stars": stars},
-                                  changes={"status": OPEN, "closed_at": None, "owner_id": None, "owner_name": None,
-                                           "claimed_at": None})
+        if case.is_open:
+            return Outcome(NOT_CLOSED, case)  # rating an open case would take it from its owner
+        if case.rating is not None:
+            return Outcome(ALREADY_RATED, case)
+        with self.ledger.transaction():
+            self.ledger.add_event(case_id, "rated", citizen.actor, {"stars": stars, "comment": comment},
+                                  changes={"rating": stars})
+            if stars <= LOW_RATING:
+                self.ledger.add_event(case_id, "reopened", "bot", {"reason": "low rating", "stars": stars},
+                                      changes={"status": OPEN, "closed_at": None, "owner_id": None,
+                                               "owner_name": None, "claimed_at": None})
         return Outcome(OK, self.get(case_id))
 
-    def add_comment(self, case_id: int, user_id: str, comment: str) -> None:
-        self.ledger.add_event(case_id, "comment", f"citizen:{user_id}", {"text": comment})
+    def add_comment(self, case_id: int, citizen: Citizen, comment: str) -> None:
+        self.ledger.add_event(case_id, "comment", citizen.actor, {"text": comment})
 
     # -- supervision (电子监察) ----------------------------------------------------------
 
@@ -183,24 +208,23 @@ class CaseDesk:
         """Cases needing a reminder, a deadline warning or an overdue alert, each at most once."""
         result = []
         for case in self.ledger.cases(OPEN):
-            opened, due = parse_iso(case["opened_at"]), parse_iso(case["due_at"])
-            if case["owner_id"] is None and not case["reminded_at"] and \
-                    now - opened >= dt.timedelta(minutes=self.unclaimed_minutes):
+            if case.owner_id is None and not case.reminded_at and \
+                    now - case.opened_at >= dt.timedelta(minutes=self.unclaimed_minutes):
                 result.append(Alert("unclaimed", case))
-            if due is None:
+            if case.due_at is None:
                 continue
-            if now >= due:
-                if not case["overdue_at"]:
+            if now >= case.due_at:
+                if not case.overdue_at:
                     result.append(Alert("overdue", case))
                 continue
-            total = business_hours_between(opened, due, self.business)
-            used = business_hours_between(opened, now, self.business)
-            if case["owner_id"] and not case["warned_at"] and total and used / total >= self.warn_fraction:
+            total = business_hours_between(case.opened_at, case.due_at, self.business)
+            used = business_hours_between(case.opened_at, now, self.business)
+            if case.owner_id and not case.warned_at and total and used / total >= self.warn_fraction:
                 result.append(Alert("warning", case))
         return result
 
     def record_alert(self, alert: Alert) -> None:
         column = {"unclaimed": "reminded_at", "warning": "warned_at", "overdue": "overdue_at"}[alert.kind]
         kind = {"unclaimed": "reminded", "warning": "warned", "overdue": "overdue"}[alert.kind]
-        self.ledger.add_event(alert.case["id"], kind, "bot", {"due_at": alert.case["due_at"]},
+        self.ledger.add_event(alert.case.id, kind, "bot", {"due_at": iso(alert.case.due_at) if alert.case.due_at else None},
                               changes={column: iso(self.ledger.now())})

@@ -14,12 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
+from bot.records.rows import (CLOSED, OPEN, PENDING, SENT, UNDELIVERABLE, Case, CaseEvent, ChatState, Feedback, Inquiry,
+                              OutboxMessage, StoredUpdate, parse_iso)
+
 Clock = Callable[[], dt.datetime]
+__all__ = ["CLOSED", "OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "iso", "parse_iso", "utc_now"]
 
 
 def utc_now() -> dt.datetime:
@@ -29,13 +32,6 @@ def utc_now() -> dt.datetime:
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
 
-
-def parse_iso(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
-
-
-OPEN, CLOSED = "open", "closed"
-PENDING, SENT, UNDELIVERABLE = "pending", "sent", "undeliverable"
 
 _SCHEMA = {
     "inquiries": (
@@ -87,27 +83,6 @@ BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS case_events_no_delete BEFORE DELETE ON case_events
 BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
 """
-
-
-@dataclass(frozen=True)
-class Inquiry:
-    """What a citizen asked and exactly what they were told."""
-
-    channel: str
-    user_id: str
-    chat_id: str | None
-    language: str
-    text: str
-    action: str
-    service_id: str | None
-    options: tuple[str, ...]
-    score: float
-    kb_version: str
-    reply: str
-    update_id: int | None = None
-    answers: dict[str, bool] | None = None
-    messages: tuple[str, ...] = ()  # the reply as sent, message by message; `reply` joins them
-    event_id: str | None = None  # a life event answered as one bundle
 
 
 class Ledger:
@@ -168,13 +143,22 @@ class Ledger:
                                      list(row.values()))
             return cursor.lastrowid
 
-    def inquiry(self, inquiry_id: int) -> dict | None:
-        rows = list(self.db["inquiries"].rows_where("id = ?", [inquiry_id]))
-        return rows[0] if rows else None
+    def _rows(self, table: str, where: str | None = None, args: list | None = None, **options) -> list[dict]:
+        return list(self.db[table].rows_where(where, args, **options))
 
-    def inquiries(self, user_id: str | None = None) -> list[dict]:
+    def _first(self, record, table: str, where: str, args: list, **options):
+        rows = self._rows(table, where, args, limit=1, **options)
+        return record.from_row(rows[0]) if rows else None
+
+    def inquiry(self, inquiry_id: int) -> Inquiry | None:
+        return self._first(Inquiry, "inquiries", "id = ?", [inquiry_id])
+
+    def inquiries(self, user_id: str | None = None) -> list[Inquiry]:
         where, args = ("user_id = ?", [user_id]) if user_id else (None, None)
-        return list(self.db["inquiries"].rows_where(where, args, order_by="id"))
+        return [Inquiry.from_row(r) for r in self._rows("inquiries", where, args, order_by="id")]
+
+    def inquiries_of_case(self, case_id: int) -> list[Inquiry]:
+        return [Inquiry.from_row(r) for r in self._rows("inquiries", "case_id = ?", [case_id], order_by="id")]
 
     def record_feedback(self, inquiry_id: int, user_id: str, value: str) -> None:
         with self.db.atomic():
@@ -207,21 +191,18 @@ class Ledger:
                 self.db["inquiries"].update(inquiry_id, {"case_id": case_id})
         return case_id
 
-    def case(self, case_id: int) -> dict | None:
-        rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
-        return rows[0] if rows else None
+    def case(self, case_id: int) -> Case | None:
+        return self._first(Case, "cases", "id = ?", [case_id])
 
-    def open_case_of(self, user_id: str) -> dict | None:
-        rows = list(self.db["cases"].rows_where("user_id = ? and status = ?", [user_id, OPEN], order_by="id desc",
-                                                limit=1))
-        return rows[0] if rows else None
+    def open_case_of(self, user_id: str) -> Case | None:
+        return self._first(Case, "cases", "user_id = ? and status = ?", [user_id, OPEN], order_by="id desc")
 
-    def cases(self, status: str | None = None) -> list[dict]:
+    def cases(self, status: str | None = None) -> list[Case]:
         where, args = ("status = ?", [status]) if status else (None, None)
-        return list(self.db["cases"].rows_where(where, args, order_by="id"))
+        return [Case.from_row(r) for r in self._rows("cases", where, args, order_by="id")]
 
-    def case_events(self, case_id: int) -> list[dict]:
-        return list(self.db["case_events"].rows_where("case_id = ?", [case_id], order_by="id"))
+    def case_events(self, case_id: int) -> list[CaseEvent]:
+        return [CaseEvent.from_row(r) for r in self._rows("case_events", "case_id = ?", [case_id], order_by="id")]
 
     def add_event(self, case_id: int, kind: str, actor: str, detail: dict | None = None,
                   changes: dict | None = None) -> None:
@@ -251,7 +232,7 @@ class Ledger:
 
     def record_update(self, update_id: int, payload: str) -> bool:
         """Remember an update before it is handled; False when it was handled already."""
-        rows = list(self.db["updates"].rows_where("update_id = ?", [update_id]))
+        rows = self._rows("updates", "update_id = ?", [update_id])
         if rows:
             return rows[0]["handled_at"] is None
         self._insert("updates", {"update_id": update_id, "received_at": iso(self.now()), "payload": payload})
@@ -261,12 +242,11 @@ class Ledger:
         with self.db.atomic():
             self.db.execute("UPDATE updates SET handled_at = ? WHERE update_id = ?", [iso(self.now()), update_id])
 
-    def unhandled_updates(self) -> list[dict]:
-        return list(self.db["updates"].rows_where("handled_at IS NULL", order_by="update_id"))
+    def unhandled_updates(self) -> list[StoredUpdate]:
+        return [StoredUpdate.from_row(r) for r in self._rows("updates", "handled_at IS NULL", order_by="update_id")]
 
-    def inquiry_for_update(self, update_id: int) -> dict | None:
-        rows = list(self.db["inquiries"].rows_where("update_id = ?", [update_id]))
-        return rows[0] if rows else None
+    def inquiry_for_update(self, update_id: int) -> Inquiry | None:
+        return self._first(Inquiry, "inquiries", "update_id = ?", [update_id])
 
     # -- outbox -----------------------------------------------------------------------
 
@@ -274,7 +254,7 @@ class Ledger:
                 dedupe_key: str | None = None, purpose: str | None = None) -> int:
         """Write an outgoing message as pending. The same dedupe_key never queues a second message."""
         if dedupe_key:
-            rows = list(self.db["outbox"].rows_where("dedupe_key = ?", [dedupe_key]))
+            rows = self._rows("outbox", "dedupe_key = ?", [dedupe_key])
             if rows:
                 return rows[0]["id"]
         return self._insert("outbox", {
@@ -283,16 +263,16 @@ class Ledger:
             "case_id": case_id, "dedupe_key": dedupe_key, "purpose": purpose, "next_try_at": iso(self.now()),
         })
 
-    def outbox_message(self, message_id: int) -> dict:
-        return self.db["outbox"].get(message_id)
+    def outbox_message(self, message_id: int) -> OutboxMessage:
+        return OutboxMessage.from_row(self.db["outbox"].get(message_id))
 
-    def due_messages(self, limit: int = 100) -> list[dict]:
-        return list(self.db["outbox"].rows_where("status = ? AND next_try_at <= ?", [PENDING, iso(self.now())],
-                                                 order_by="id", limit=limit))
+    def due_messages(self, limit: int = 100) -> list[OutboxMessage]:
+        return [OutboxMessage.from_row(r) for r in self._rows("outbox", "status = ? AND next_try_at <= ?",
+                                                               [PENDING, iso(self.now())], order_by="id", limit=limit)]
 
-    def outbox_rows(self, status: str | None = None) -> list[dict]:
+    def outbox_rows(self, status: str | None = None) -> list[OutboxMessage]:
         where, args = ("status = ?", [status]) if status else (None, None)
-        return list(self.db["outbox"].rows_where(where, args, order_by="id"))
+        return [OutboxMessage.from_row(r) for r in self._rows("outbox", where, args, order_by="id")]
 
     def mark_sent(self, row_id: int, message_id: int | None) -> None:
         with self.db.atomic():
@@ -321,19 +301,18 @@ class Ledger:
                 self._event(row["case_id"], "undeliverable", "bot", {"outbox_id": row_id, "error": error[:200]})
 
     def case_for_message(self, chat_id: str | int, message_id: int) -> int | None:
-        rows = list(self.db["message_links"].rows_where("chat_id = ? AND message_id = ?", [str(chat_id), message_id]))
+        rows = self._rows("message_links", "chat_id = ? AND message_id = ?", [str(chat_id), message_id])
         return rows[0]["case_id"] if rows else None
 
     def case_for_topic(self, chat_id: str | int, topic_id: int) -> int | None:
-        rows = list(self.db["cases"].rows_where("staff_chat_id = ? AND topic_id = ?", [str(chat_id), topic_id],
-                                                order_by="id desc", limit=1))
+        rows = self._rows("cases", "staff_chat_id = ? AND topic_id = ?", [str(chat_id), topic_id],
+                          order_by="id desc", limit=1)
         return rows[0]["id"] if rows else None
 
     # -- chats: language choice and conversation state ----------------------------------
 
-    def chat(self, chat_id: str | int) -> dict:
-        rows = list(self.db["chats"].rows_where("chat_id = ?", [str(chat_id)]))
-        return rows[0] if rows else {"chat_id": str(chat_id), "language": None, "flow": None}
+    def chat(self, chat_id: str | int) -> ChatState:
+        return self._first(ChatState, "chats", "chat_id = ?", [str(chat_id)]) or ChatState(str(chat_id))
 
     def update_chat(self, chat_id: str | int, **values) -> None:
         with self.db.atomic():
@@ -341,14 +320,14 @@ class Ledger:
 
     # -- reading for reports and retention -------------------------------------------------
 
-    def inquiries_since(self, since: dt.datetime) -> list[dict]:
-        return list(self.db["inquiries"].rows_where("at >= ?", [iso(since)], order_by="id"))
+    def inquiries_since(self, since: dt.datetime) -> list[Inquiry]:
+        return [Inquiry.from_row(r) for r in self._rows("inquiries", "at >= ?", [iso(since)], order_by="id")]
 
-    def cases_since(self, since: dt.datetime) -> list[dict]:
-        return list(self.db["cases"].rows_where("opened_at >= ?", [iso(since)], order_by="id"))
+    def cases_since(self, since: dt.datetime) -> list[Case]:
+        return [Case.from_row(r) for r in self._rows("cases", "opened_at >= ?", [iso(since)], order_by="id")]
 
-    def feedback_since(self, since: dt.datetime) -> list[dict]:
-        return list(self.db["feedback"].rows_where("at >= ?", [iso(since)], order_by="id"))
+    def feedback_since(self, since: dt.datetime) -> list[Feedback]:
+        return [Feedback.from_row(r) for r in self._rows("feedback", "at >= ?", [iso(since)], order_by="id")]
 
     def purge_before(self, cutoff: dt.datetime, marker: str, actor: str) -> dict[str, int]:
         """Replace citizens' ids and free text older than cutoff with a marker; counts stay intact."""
@@ -376,16 +355,17 @@ class Ledger:
                                       "counts": json.dumps(counts)})
         return counts
 
-    def inquiry_facts_since(self, since: dt.datetime) -> list[dict]:
+    def inquiry_facts_since(self, since: dt.datetime) -> list[Inquiry]:
         """Inquiries without their text and replies (the bulk of the file), for reports over long windows."""
-        return list(self.db.query(
-            "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id FROM inquiries "
-            "WHERE at >= ? ORDER BY id", [iso(since)]))
+        return [Inquiry.from_row({**row, "channel": "", "chat_id": None, "language": "", "text": "", "reply": ""})
+                for row in self.db.query(
+                    "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id FROM inquiries "
+                    "WHERE at >= ? ORDER BY id", [iso(since)])]
 
     # -- key/value state (polling offset and the like) ----------------------------------
 
     def get_state(self, key: str, default: str | None = None) -> str | None:
-        rows = list(self.db["state"].rows_where("key = ?", [key]))
+        rows = self._rows("state", "key = ?", [key])
         return rows[0]["value"] if rows else default
 
     def set_state(self, key: str, value: str) -> None:

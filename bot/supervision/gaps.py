@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import numpy
 from rapidfuzz import fuzz, process
 
-from bot.records.ledger import Ledger, parse_iso
+from bot.records.ledger import Ledger
+from bot.records.rows import Inquiry
 from bot.answering.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
 from bot.supervision.report import PURGE_MARKER, local_time
 from bot.answering.text import compact, is_cjk, normalize, units
@@ -67,20 +68,20 @@ def gap_questions(ledger: Ledger, since: dt.datetime, until: dt.datetime | None 
     found: list[GapQuestion] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(row: dict | None, reason: str) -> None:
-        if row is None or not row["text"] or row["text"] == PURGE_MARKER or parse_iso(row["at"]) > until:
+    def add(row: Inquiry | None, reason: str) -> None:
+        if row is None or not row.text or row.text == PURGE_MARKER or row.at > until:
             return
-        key = (row["user_id"], normalize(row["text"]))
+        key = (row.user_id, normalize(row.text))
         if key not in seen:  # asking a person after an answer records the question twice
             seen.add(key)
-            found.append(GapQuestion(row["id"], row["text"], reason))
+            found.append(GapQuestion(row.id, row.text, reason))
 
     # 'ask a person' first: that question was answered, and the escalation that followed repeats it.
     for feedback in ledger.feedback_since(since):
-        if feedback["value"] == "ask_person" and parse_iso(feedback["at"]) <= until:
-            add(ledger.inquiry(feedback["inquiry_id"]), "ask_person")
+        if feedback.value == "ask_person" and feedback.at <= until:
+            add(ledger.inquiry(feedback.inquiry_id), "ask_person")
     for row in ledger.inquiries_since(since):
-        if row["action"] == "escalate":
+        if row.action == "escalate":
             add(row, "escalate")
     return sorted(found, key=lambda q: q.inquiry_id)
 

@@ -32,7 +32,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.knowledge.model import KnowledgeBase
-from bot.records.ledger import OPEN, Ledger, parse_iso
+from bot.records.ledger import Ledger
+from bot.records.rows import Case, Inquiry
 from bot.answering.matching import EVENT_PREFIX
 
 PURGE_MARKER = "[purged]"  # what `python -m bot purge` writes over citizens' ids and free text
@@ -81,10 +82,10 @@ def human_duration(seconds: float | None) -> str:
     return f"{days} d {hours} h"
 
 
-def _seconds_between(start: str | None, end: str | None) -> float | None:
+def _seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
     if not start or not end:
         return None
-    return (parse_iso(end) - parse_iso(start)).total_seconds()
+    return (end - start).total_seconds()
 
 
 def _median(values: list[float]) -> float | None:
@@ -141,27 +142,26 @@ class Tally:
         self.clarified += action == "clarify"
         self.escalated += action == "escalate"
 
-    def count_case(self, case: dict, now: dt.datetime) -> None:
+    def count_case(self, case: Case, now: dt.datetime) -> None:
         self.cases += 1
-        if (claim := _seconds_between(case["opened_at"], case["claimed_at"])) is not None:
+        if (claim := _seconds_between(case.opened_at, case.claimed_at)) is not None:
             self.claim_seconds.append(claim)
-        if (answer := _seconds_between(case["opened_at"], case["first_reply_at"])) is not None:
+        if (answer := _seconds_between(case.opened_at, case.first_reply_at)) is not None:
             self.first_answer_seconds.append(answer)
         self.overdue += is_overdue(case, now)
-        self.still_open += case["status"] == OPEN
-        if case["rating"] is not None:
-            self.ratings.append(case["rating"])
+        self.still_open += case.is_open
+        if case.rating is not None:
+            self.ratings.append(case.rating)
 
 
-def is_overdue(case: dict, now: dt.datetime) -> bool:
+def is_overdue(case: Case, now: dt.datetime) -> bool:
     """Marked overdue by supervision, or its deadline passed while it was open."""
-    if case["overdue_at"]:
+    if case.overdue_at:
         return True
-    due = parse_iso(case["due_at"])
-    if due is None:
+    if case.due_at is None:
         return False
-    end = parse_iso(case["closed_at"]) if case["status"] != OPEN and case["closed_at"] else now
-    return end > due
+    end = case.closed_at if not case.is_open and case.closed_at else now
+    return end > case.due_at
 
 
 @dataclass
@@ -224,11 +224,9 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
     """Count the inquiries, cases, ratings and feedback recorded from `since` to `until` (default now)."""
     until = until or ledger.now()
     timezone = timezone or ZoneInfo(SHANGHAI)
-    inquiries = [row for row in ledger.inquiry_facts_since(since)
-                 if row["action"] in QUESTION_ACTIONS and parse_iso(row["at"]) <= until]
-    cases = [row for row in ledger.cases_since(since) if parse_iso(row["opened_at"]) <= until]
-    helpful_ids = {row["inquiry_id"] for row in ledger.feedback_since(since)
-                   if row["value"] == "helpful" and parse_iso(row["at"]) <= until}
+    inquiries = [row for row in ledger.inquiry_facts_since(since) if row.action in QUESTION_ACTIONS and row.at <= until]
+    cases = [case for case in ledger.cases_since(since) if case.opened_at <= until]
+    helpful_ids = {row.inquiry_id for row in ledger.feedback_since(since) if row.value == "helpful" and row.at <= until}
 
     total = Tally("total", "合计", "Total")
     services = _Rows(lambda key: _service_name(knowledge, key))
@@ -240,37 +238,35 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
 
     for row in inquiries:
         for tally in tallies(_inquiry_service(row)):
-            tally.count_inquiry(row["action"])
-            tally.helpful += row["action"] in ANSWERED_ACTIONS and row["id"] in helpful_ids
-        day = days[parse_iso(row["at"]).astimezone(timezone).date()]
-        day.answered += row["action"] in ANSWERED_ACTIONS
-        day.clarified += row["action"] == "clarify"
-        day.escalated += row["action"] == "escalate"
+            tally.count_inquiry(row.action)
+            tally.helpful += row.action in ANSWERED_ACTIONS and row.id in helpful_ids
+        day = days[row.at.astimezone(timezone).date()]
+        day.answered += row.action in ANSWERED_ACTIONS
+        day.clarified += row.action == "clarify"
+        day.escalated += row.action == "escalate"
     for case in cases:
         for tally in tallies(_case_service(case)):
             tally.count_case(case, until)
-        day = days[parse_iso(case["opened_at"]).astimezone(timezone).date()]
+        day = days[case.opened_at.astimezone(timezone).date()]
         day.cases += 1
-        if (answer := _seconds_between(case["opened_at"], case["first_reply_at"])) is not None:
+        if (answer := _seconds_between(case.opened_at, case.first_reply_at)) is not None:
             day.first_answer_seconds.append(answer)
-    versions = Counter(row["kb_version"] for row in inquiries)
+    versions = Counter(row.kb_version for row in inquiries)
     return Report(since, until, timezone, total, offices.ordered(), services.ordered(), list(days.values()),
                   list(versions.items()))
 
 
-def _inquiry_service(row: dict) -> str:
-    if row["service_id"]:
-        return row["service_id"]
-    if row["action"] == "clarify":
-        options = json.loads(row["options"] or "[]")
-        if options:
-            return options[0]
+def _inquiry_service(row: Inquiry) -> str:
+    if row.service_id:
+        return row.service_id
+    if row.action == "clarify" and row.options:
+        return row.options[0]
     return UNMATCHED
 
 
-def _case_service(case: dict) -> str:
+def _case_service(case: Case) -> str:
     # Guesses can name life events (event:...); a case belongs to the best service guess.
-    guesses = [g for g in json.loads(case["guesses"] or "[]") if not g.startswith(EVENT_PREFIX)]
+    guesses = [g for g in case.guesses if not g.startswith(EVENT_PREFIX)]
     return guesses[0] if guesses else UNMATCHED
 
 

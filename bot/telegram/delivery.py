@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.records.ledger import Ledger
+from bot.records.rows import PENDING, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -85,45 +86,45 @@ class Outbox:
                 sent += 1
         return sent
 
-    async def deliver(self, row: dict) -> Message | None:
-        if row["status"] != "pending" or row["id"] in self._in_flight:
+    async def deliver(self, row: OutboxMessage) -> Message | None:
+        if row.status != PENDING or row.id in self._in_flight:
             return None
-        self._in_flight.add(row["id"])
+        self._in_flight.add(row.id)
         try:
-            result = await self._call(row["method"], json.loads(row["payload"]))
+            result = await self._call(row.method, row.payload)
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
             self._retry(row, f"flood control: retry after {wait}s", wait)
         except Forbidden as exc:
-            log.info("Message %s undeliverable: %s", row["id"], exc.message)
+            log.info("Message %s undeliverable: %s", row.id, exc.message)
             await self._undeliverable(row, exc.message)
         except BadRequest as exc:
             # A request the API will never accept (chat not found, message to edit gone): retrying cannot help.
-            log.warning("Message %s rejected: %s", row["id"], exc.message)
+            log.warning("Message %s rejected: %s", row.id, exc.message)
             await self._undeliverable(row, f"bad request: {exc.message}")
         except (TimedOut, NetworkError) as exc:
-            self._retry(row, f"{type(exc).__name__}: {exc.message}", min(2 ** row["attempts"], MAX_BACKOFF_SECONDS))
+            self._retry(row, f"{type(exc).__name__}: {exc.message}", min(2 ** row.attempts, MAX_BACKOFF_SECONDS))
         except TelegramError as exc:  # any other API error: keep the message, try later
-            self._retry(row, f"{type(exc).__name__}: {exc.message}", min(2 ** row["attempts"], MAX_BACKOFF_SECONDS))
+            self._retry(row, f"{type(exc).__name__}: {exc.message}", min(2 ** row.attempts, MAX_BACKOFF_SECONDS))
         else:
             message_id = result.message_id if hasattr(result, "message_id") else None
-            self.ledger.mark_sent(row["id"], message_id)
+            self.ledger.mark_sent(row.id, message_id)
             return result if isinstance(result, Message) else None
         finally:
-            self._in_flight.discard(row["id"])
+            self._in_flight.discard(row.id)
         return None
 
-    async def _undeliverable(self, row: dict, error: str) -> None:
-        self.ledger.mark_undeliverable(row["id"], error)
-        if row["case_id"] and self.on_undeliverable is not None:
+    async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
+        self.ledger.mark_undeliverable(row.id, error)
+        if row.case_id and self.on_undeliverable is not None:
             await self.on_undeliverable(row)
 
-    def _retry(self, row: dict, error: str, seconds: float) -> None:
-        if row["attempts"] + 1 >= MAX_ATTEMPTS:
-            self.ledger.mark_undeliverable(row["id"], f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+    def _retry(self, row: OutboxMessage, error: str, seconds: float) -> None:
+        if row.attempts + 1 >= MAX_ATTEMPTS:
+            self.ledger.mark_undeliverable(row.id, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
             return
-        log.info("Message %s not sent (%s); retrying in %.0fs", row["id"], error, seconds)
-        self.ledger.mark_retry(row["id"], error, self.ledger.now() + dt.timedelta(seconds=seconds))
+        log.info("Message %s not sent (%s); retrying in %.0fs", row.id, error, seconds)
+        self.ledger.mark_retry(row.id, error, self.ledger.now() + dt.timedelta(seconds=seconds))
 
     async def _call(self, method: str, payload: dict):
         payload = dict(payload)

@@ -43,7 +43,7 @@ async def recover(application: Application) -> None:
     pending = services.ledger.unhandled_updates()
     if pending:
         log.info("Handling %d update(s) left unfinished by the last run", len(pending))
-        await handle_updates(application, [Update.de_json(json.loads(row["payload"]), application.bot)
+        await handle_updates(application, [Update.de_json(json.loads(row.payload), application.bot)
                                            for row in pending])
 
 

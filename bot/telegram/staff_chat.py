@@ -1,0 +1,113 @@
+"""The staff chat: a card per case, a thread per case (a forum topic, or replies to the card), alerts.
+
+Used by the handlers and by any channel whose cases reach staff through Telegram.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram.error import TelegramError
+
+from bot.answering.messages import message
+from bot.config import TELEGRAM_MESSAGE_LIMIT
+from bot.records.cases import Alert, local_time
+from bot.records.rows import Case, OutboxMessage
+from bot.telegram.formatting import esc, fit, keyboard, staff_text
+from bot.telegram.sender import Sender
+from bot.telegram.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def format_due(services: Services, due: dt.datetime | None, language: str = "zh") -> str:
+    return local_time(due, services.config.business_hours, language) if due else "—"
+
+
+def card_text(services: Services, case: Case) -> str:
+    if not case.is_open:
+        state = staff_text("staff.state.closed")
+    elif case.owner_id:
+        state = staff_text("staff.state.owned", owner=case.owner_name)
+    else:
+        state = staff_text("staff.state.open")
+    text = staff_text("staff.card", case_id=case.id, citizen=f"user {case.user_id}", lang=case.language,
+                      question="{question}", guesses=", ".join(case.guesses) or "—",
+                      due=format_due(services, case.due_at), state=state)
+    return text.replace("{question}", fit(case.question, TELEGRAM_MESSAGE_LIMIT - len(text)))
+
+
+def card_keyboard(case: Case):
+    if not case.is_open:
+        return None
+    return keyboard([[(message("staff.button.claim", "zh"), f"claim:{case.id}"),
+                      (message("staff.button.close", "zh"), f"close:{case.id}")]])
+
+
+async def post_case(services: Services, bot, case_id: int) -> None:
+    """Put a new case in the staff chat, in a forum topic of its own when the group is a forum."""
+    case = services.ledger.case(case_id)
+    staff_chat_id = services.config.staff_chat_id
+    if services.staff_is_forum and not case.topic_id:
+        try:
+            topic = await bot.create_forum_topic(staff_chat_id, f"#{case_id} {case.question[:80]}")
+            services.ledger.add_event(case_id, "topic_created", "bot", {"topic_id": topic.message_thread_id},
+                                      changes={"topic_id": topic.message_thread_id, "staff_chat_id": str(staff_chat_id)})
+            case = services.ledger.case(case_id)
+        except TelegramError as exc:
+            log.warning("Could not create a forum topic for case %s: %s", case_id, exc)
+    await Sender(services.outbox, f"case{case_id}").text(
+        staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case), case_id=case_id,
+        purpose="case_card", thread_id=case.topic_id)
+
+
+async def tell_case_thread(services: Services, sender: Sender, case_id: int, text: str, *, key: str) -> None:
+    """A line in the case's thread in the staff chat: its topic, or a reply to its card."""
+    case = services.ledger.case(case_id)
+    await sender.text(services.config.staff_chat_id, text, key=key, case_id=case_id, thread_id=case.topic_id,
+                      reply_to=case.staff_message_id)
+
+
+async def refresh_card(services: Services, sender: Sender, case_id: int) -> None:
+    """Show the case's new state (owner, closed) on its card."""
+    case = services.ledger.case(case_id)
+    if case.staff_message_id:
+        await sender.edit(case.staff_chat_id or services.config.staff_chat_id, case.staff_message_id,
+                          card_text(services, case), card_keyboard(case), key="card")
+
+
+async def ask_for_rating(sender: Sender, case: Case) -> None:
+    language = case.language or "zh"
+    buttons = keyboard([[(str(n), f"rate:{case.id}:{n}") for n in range(1, 6)]])
+    await sender.text(case.chat_id, esc(message("rate.prompt", language, case_id=case.id)), key="rate",
+                      keyboard=buttons, case_id=case.id)
+
+
+async def note_undeliverable(services: Services, row: OutboxMessage) -> None:
+    """Tell the case's thread that a message to the citizen could not be delivered (e.g. they blocked the bot)."""
+    if row.chat_id == str(services.config.staff_chat_id):
+        return  # a message to staff failed: nothing useful to tell staff through the same chat
+    await tell_case_thread(services, Sender(services.outbox, f"outbox{row.id}"), row.case_id,
+                           staff_text("staff.undeliverable", case_id=row.case_id), key="undeliverable")
+
+
+async def run_supervision(services: Services) -> list[Alert]:
+    """Remind about unclaimed cases, warn owners near the deadline, and raise overdue alerts (电子监察)."""
+    now = services.ledger.now()
+    alerts = services.desk.alerts(now)
+    for alert in alerts:
+        case = alert.case
+        if alert.kind == "unclaimed":
+            minutes = int((now - case.opened_at).total_seconds() // 60)
+            text = staff_text("staff.reminder", case_id=case.id, minutes=minutes)
+        elif alert.kind == "warning":
+            owner = f'<a href="tg://user?id={int(case.owner_id)}">{esc(case.owner_name)}</a>'
+            text = message("staff.warning", "zh", owner=owner, case_id=case.id,
+                           percent=int(services.config.warn_fraction * 100), due=format_due(services, case.due_at))
+        else:
+            text = staff_text("staff.overdue", case_id=case.id, due=format_due(services, case.due_at),
+                              owner=case.owner_name or message("staff.unowned", "zh"))
+        services.desk.record_alert(alert)
+        await tell_case_thread(services, Sender(services.outbox, f"case{case.id}"), case.id, text, key=alert.kind)
+    return alerts
