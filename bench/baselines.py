@@ -120,7 +120,7 @@ def decide(top: list[tuple[str, float]], setting: Setting, knowledge) -> tuple[s
 
 def score(cases: list[Case], decisions) -> dict:
     result = Result()
-    for case, (action, service, options) in zip(cases, decisions):
+    for case, (action, service, options) in zip(cases, decisions, strict=False):
         result.rows.append({"kind": case.kind, "short": case.short, "action": action,
                             "correct": judge(case, action, service, options)})
     summary = result.summary()

@@ -28,7 +28,7 @@ def serve_fake_api(conn, timeout: float) -> None:
         questions = conn.recv()
         users = range(FIRST_USER, FIRST_USER + len(questions))
         started = time.time()
-        for user, question in zip(users, questions):
+        for user, question in zip(users, questions, strict=False):
             api.citizen_says(user, question)
         conn.send(_watch(api, set(users), started, timeout))
         conn.recv()  # the bot has stopped
@@ -82,10 +82,10 @@ def e2e_run(kb_dir: Path, workdir: Path, questions: list[str], timeout: float) -
 
 
 async def _drive(conn, kb_dir: Path, workdir: Path, questions: list[str]) -> dict:
-    from bot.telegram.app import build_application, start_services
-    from bot.telegram.polling import poll
     from bot.config import Config, Secret
+    from bot.telegram.app import build_application, start_services
     from bot.telegram.delivery import run_outbox
+    from bot.telegram.polling import poll
 
     api = conn.recv()
     config = Config(token=Secret(api["token"]), api_url=api["base_url"], staff_chat_id=api["staff_chat_id"],

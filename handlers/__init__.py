@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler,
-                          filters)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.telegram.staff_chat import note_undeliverable
 from handlers import admin, citizen, staff

@@ -41,7 +41,7 @@ def parse_callback(data: str | None, prefix: str, *kinds) -> tuple | None:
     if fields[0] != prefix or len(fields) != len(kinds) + 1:
         return None
     values = []
-    for field, kind in zip(fields[1:], kinds):
+    for field, kind in zip(fields[1:], kinds, strict=False):
         if kind == ID:
             value = parse_id(field)
         elif kind == NAME:

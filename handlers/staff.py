@@ -13,8 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.answering.messages import message
 from bot.config import PRE_BLOCK_LIMIT, TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT
-from bot.records.cases import (ALREADY_YOURS, IS_CLOSED, NO_OFFER, NOT_FOUND, NOT_OWNER, OWNED_BY_OTHER, Outcome,
-                               Staff)
+from bot.records.cases import ALREADY_YOURS, IS_CLOSED, NO_OFFER, NOT_FOUND, NOT_OWNER, OWNED_BY_OTHER, Outcome, Staff
 from bot.records.history import case_history
 from bot.telegram.formatting import esc, fit, staff_text
 from bot.telegram.sender import Sender

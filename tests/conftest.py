@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from bot.answering.assistant import Assistant, KnowledgeStore
+from bot.answering.matching import Matcher
 from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.knowledge.loading import load_knowledge
 from bot.records.ledger import Ledger
-from bot.answering.matching import Matcher
 
 TESTS = Path(__file__).parent
 

@@ -7,11 +7,11 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.telegram.app import build_application, start_services
-from bot.telegram.polling import poll
 from bot.config import Config, Secret
+from bot.telegram.app import build_application, start_services
 from bot.telegram.delivery import run_outbox
 from bot.telegram.fake_bot_api import FakeBotApi
+from bot.telegram.polling import poll
 
 STAFF_CHAT = -1001
 STAFF_A, STAFF_B, ADMIN = 9001, 9002, 9100
@@ -22,10 +22,10 @@ class MovableClock:
     """Real time, shifted: it runs on by itself (retries fall due) and tests can jump it forward."""
 
     def __init__(self, start: dt.datetime):
-        self.offset = start - dt.datetime.now(dt.timezone.utc)
+        self.offset = start - dt.datetime.now(dt.UTC)
 
     def __call__(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc) + self.offset
+        return dt.datetime.now(dt.UTC) + self.offset
 
     def advance(self, **delta) -> None:
         self.offset += dt.timedelta(**delta)
@@ -59,7 +59,7 @@ async def running_bot(tmp_path, *, start: dt.datetime | None = None, forum: bool
     """The real Application polling the fake server; yields a RunningBot, stops cleanly."""
     api = FakeBotApi(staff_is_forum=forum, first_update_id=first_update_id).start()
     # Wednesday 2026-11-25 10:00 in Shanghai: inside business hours.
-    clock = MovableClock(start or dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc))
+    clock = MovableClock(start or dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC))
     application = build_application(bot_config(api, tmp_path, **config_changes), clock=clock)
     stop = asyncio.Event()
     async with application:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.knowledge.loading import load_knowledge
 from bot.config import BUNDLED_KNOWLEDGE
+from bot.knowledge.loading import load_knowledge
 from tests.telegram_harness import CITIZEN, running_bot, sent_to, until
 from tests.test_telegram import buttons
 

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from bot.records.cases import add_business_hours, business_hours_between
 from bot.config import BusinessHours, Config, ConfigError
 from bot.logs import RedactSecrets
+from bot.records.cases import add_business_hours, business_hours_between
 from tests.conftest import load_table
 
 CASES = load_table("config.yaml")

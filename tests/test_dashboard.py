@@ -21,15 +21,23 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-
 from bot.answering.assistant import Assistant, KnowledgeStore
-from bot.records.cases import CaseDesk, Staff
+from bot.answering.render import PLAIN
 from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
-from bot.supervision.dashboard import (DATABASE_NAME, HASH_VARIABLE, METADATA_FILE, SUPERVISOR, DashboardError, build_datasette, load_metadata, password_hash)
 from bot.knowledge.loading import load_knowledge
+from bot.records.cases import CaseDesk, Staff
 from bot.records.ledger import Ledger, utc_now
-from bot.answering.render import PLAIN
+from bot.supervision.dashboard import (
+    DATABASE_NAME,
+    HASH_VARIABLE,
+    METADATA_FILE,
+    SUPERVISOR,
+    DashboardError,
+    build_datasette,
+    load_metadata,
+    password_hash,
+)
 from tests.browser import chromium
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -55,9 +55,8 @@ def test_case_events_are_append_only(ledger, statement):
 
 
 def test_a_failed_transaction_leaves_nothing_behind(ledger):
-    with pytest.raises(RuntimeError):
-        with ledger.transaction():
-            ledger.open_case(channel="console", user_id="u1", chat_id=None, language="zh", question="q")
-            raise RuntimeError("crash between two writes")
+    with pytest.raises(RuntimeError), ledger.transaction():
+        ledger.open_case(channel="console", user_id="u1", chat_id=None, language="zh", question="q")
+        raise RuntimeError("crash between two writes")
     assert ledger.cases() == []
     assert ledger.db["case_events"].count == 0

@@ -8,8 +8,17 @@ import re
 import pytest
 import yaml
 
+from bot.answering.render import (
+    HTML,
+    PLAIN,
+    TELEGRAM_LIMIT,
+    _Style,
+    checklist_sections,
+    render_checklist,
+    render_clarify,
+    split_sections,
+)
 from bot.knowledge.loading import load_knowledge
-from bot.answering.render import (HTML, PLAIN, TELEGRAM_LIMIT, checklist_sections, render_checklist, render_clarify, split_sections, _Style)
 
 TODAY = dt.date(2026, 11, 27)
 

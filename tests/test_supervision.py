@@ -16,16 +16,25 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-
 from bot.answering.assistant import Assistant, KnowledgeStore
-from bot.records.cases import CaseDesk, Citizen, Staff
+from bot.answering.render import PLAIN
 from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
-from bot.supervision.gaps import NOT_CLOSE, cluster, distinctive_words, find_gaps, format_gaps
+from bot.records.cases import CaseDesk, Citizen, Staff
 from bot.records.history import case_history
 from bot.records.ledger import Ledger
-from bot.answering.render import PLAIN
-from bot.supervision.report import (UNMATCHED, build_report, draw_charts, format_csv, format_html, format_markdown, format_text, human_duration, parse_since)
+from bot.supervision.gaps import NOT_CLOSE, cluster, distinctive_words, find_gaps, format_gaps
+from bot.supervision.report import (
+    UNMATCHED,
+    build_report,
+    draw_charts,
+    format_csv,
+    format_html,
+    format_markdown,
+    format_text,
+    human_duration,
+    parse_since,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2024, 5, 6, 9, 0, tzinfo=SHANGHAI)  # the first day of the recorded week
@@ -178,7 +187,7 @@ def test_an_earlier_window_leaves_later_traffic_out(week):
     ("7d", UNTIL - dt.timedelta(days=7)), ("24h", UNTIL - dt.timedelta(hours=24)),
     ("2w", UNTIL - dt.timedelta(days=14)),
     ("2024-05-01", dt.datetime(2024, 5, 1, tzinfo=SHANGHAI)),
-    ("2024-05-01T08:00+00:00", dt.datetime(2024, 5, 1, 8, tzinfo=dt.timezone.utc)),
+    ("2024-05-01T08:00+00:00", dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC)),
 ])
 def test_since_takes_a_span_or_a_date(text, expected):
     assert parse_since(text, UNTIL, SHANGHAI) == expected

@@ -9,11 +9,11 @@ import socket
 import httpx
 import pytest
 
-from bot.telegram.app import build_application, start_services
 from bot.config import Secret
+from bot.telegram.app import build_application, start_services
 from bot.telegram.delivery import run_outbox
-from bot.telegram.webhook import WebhookServer
 from bot.telegram.fake_bot_api import FakeBotApi
+from bot.telegram.webhook import WebhookServer
 from tests.telegram_harness import CITIZEN, bot_config
 
 pytestmark = pytest.mark.asyncio

@@ -12,17 +12,16 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.records.cases import add_business_hours, local_time
-from bot.config import Config
-from bot.knowledge.loading import build_knowledge, load_knowledge
-from bot.knowledge.model import KnowledgeBase
-from bot.records.ledger import Ledger
-from bot.records.rows import Inquiry
 from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher
-from bot.config import Thresholds
 from bot.answering.messages import message
 from bot.answering.render import HTML, render_checklist, render_clarify, render_event
 from bot.answering.text import detect_language
+from bot.config import Config, Thresholds
+from bot.knowledge.loading import build_knowledge, load_knowledge
+from bot.knowledge.model import KnowledgeBase
+from bot.records.cases import add_business_hours, local_time
+from bot.records.ledger import Ledger
+from bot.records.rows import Inquiry
 
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
@@ -56,8 +55,8 @@ class KnowledgeStore:
 
     def reload(self) -> ReloadResult:
         """Load and validate the directory again; swap it in only if it has no errors."""
-        from bot.knowledge.diff import diff_knowledge
         from bot.answering.quality import quality_warnings
+        from bot.knowledge.diff import diff_knowledge
         from bot.knowledge.validation import check_directory
 
         checked = check_directory(self.directory)

@@ -26,9 +26,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
+from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
 from bot.knowledge.model import KnowledgeBase
-from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 
 ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question

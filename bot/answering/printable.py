@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from bot.knowledge.model import Event, KnowledgeBase, Service
 from bot.answering.messages import message
+from bot.knowledge.model import Event, KnowledgeBase, Service
 
 _STYLE = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;

@@ -68,58 +68,16 @@ def checklist_sections(
         sections.append(Section(message("section.answers", language), tuple(lines)))
     sections.append(Section(message("section.eligibility", language), (t(service.eligibility),)))
 
-    documents = []
-    for document in service.documents:
-        scheduled = document.scheduled_after(today)
-        if not document.applies(answers) or not (document.in_force(today) or scheduled):
-            continue
-        form = message(f"form.{document.form}", language)
-        copies = message("copies", language, n=document.copies) if document.copies else ""
-        detail = s.esc(form) + ((("，" if language == "zh" else ", ") + s.esc(copies)) if copies else "")
-        brackets = "（{}）" if language == "zh" else " ({})"
-        lines = [f"{len(documents) + 1}. {s.bold(document.name.get(language))}{brackets.format(detail)}"]
-        for key, condition_id in (("condition.if", document.condition), ("condition.unless", document.unless)):
-            condition = service.condition(condition_id) if condition_id else None
-            if condition and condition_id not in answers:
-                lines.append("   " + s.esc(message(key, language, question=condition.question.get(language))))
-        if scheduled:
-            lines.append("   " + s.esc(message("document.scheduled", language, date=document.effective_from.isoformat())))
-        lines.append("   " + s.esc(message("source", language, text=document.source.get(language))))
-        if document.notes:
-            lines.append("   " + s.esc(message("notes", language, text=document.notes.get(language))))
-        documents.append("\n".join(lines))
+    documents = _document_lines(service, language, s, answers, today)
     sections.append(Section(message("section.documents", language), tuple(documents)))
 
-    offices = []
-    for position, office in enumerate(knowledge.offices_of(service)):
-        first = " " + s.esc(message("office.first", language)) if position == 0 and len(service.offices) > 1 else ""
-        lines = [f"{s.bold(office.name.get(language))}{first}",
-                 s.esc(message("office.address", language, text=office.address.get(language))),
-                 s.esc(message("office.hours", language, text=office.hours.get(language))),
-                 s.esc(message("office.phone", language, text=office.phone))]
-        if office.chief_representative:
-            lines.append(s.esc(message("office.chief", language, text=office.chief_representative.get(language))))
-        offices.append("\n".join(lines))
+    offices = _office_lines(service, knowledge, language, s)
     sections.append(Section(message("section.offices", language), tuple(offices)))
 
     sections.append(Section(message("section.steps", language),
                             tuple(f"{i}. {t(step)}" for i, step in enumerate(service.steps, 1))))
 
-    limit = service.time_limit.on(today)
-    limits = []
-    if limit.legal_days == 0:
-        limits.append(s.esc(message("time_limit.immediate", language)))
-    else:
-        limits.append(s.esc(message("time_limit.legal", language, days=limit.legal_days)))
-        limits.append(s.esc(message("time_limit.committed", language, days=limit.committed_days)
-                            if limit.committed_days else message("time_limit.committed_immediate", language)))
-    for change in service.time_limit.changes:
-        if change.scheduled_after(today):
-            limits.append(s.esc(message("time_limit.change", language, date=change.effective_from.isoformat(),
-                                        legal=change.legal_days if change.legal_days is not None else limit.legal_days,
-                                        committed=change.committed_days if change.committed_days is not None else limit.committed_days)))
-    if service.time_limit.notes:
-        limits.append(t(service.time_limit.notes))
+    limits = _time_limit_lines(service, language, s, today)
     sections.append(Section(message("section.time_limit", language), tuple(limits)))
 
     fees = [f"• {t(f.item)}：{t(f.amount)}" if language == "zh" else f"• {t(f.item)}: {t(f.amount)}"
@@ -143,6 +101,66 @@ def checklist_sections(
         footer = message("footer.tailored", language) + "\n" + footer
     sections.append(Section("", (s.esc(footer),)))
     return sections
+
+
+def _document_lines(service: Service, language: str, s: _Style, answers: dict[str, bool], today: dt.date) -> list[str]:
+    """The documents that apply to the answers (all of them when untailored), numbered, with where to get each."""
+    documents = []
+    for document in service.documents:
+        scheduled = document.scheduled_after(today)
+        if not document.applies(answers) or not (document.in_force(today) or scheduled):
+            continue
+        form = message(f"form.{document.form}", language)
+        copies = message("copies", language, n=document.copies) if document.copies else ""
+        detail = s.esc(form) + ((("，" if language == "zh" else ", ") + s.esc(copies)) if copies else "")
+        brackets = "（{}）" if language == "zh" else " ({})"
+        lines = [f"{len(documents) + 1}. {s.bold(document.name.get(language))}{brackets.format(detail)}"]
+        for key, condition_id in (("condition.if", document.condition), ("condition.unless", document.unless)):
+            condition = service.condition(condition_id) if condition_id else None
+            if condition and condition_id not in answers:
+                lines.append("   " + s.esc(message(key, language, question=condition.question.get(language))))
+        if scheduled:
+            lines.append("   " + s.esc(message("document.scheduled", language, date=document.effective_from.isoformat())))
+        lines.append("   " + s.esc(message("source", language, text=document.source.get(language))))
+        if document.notes:
+            lines.append("   " + s.esc(message("notes", language, text=document.notes.get(language))))
+        documents.append("\n".join(lines))
+    return documents
+
+
+def _office_lines(service: Service, knowledge: KnowledgeBase, language: str, s: _Style) -> list[str]:
+    """Each office with address, hours and phone; the first one marked when there are several."""
+    offices = []
+    for position, office in enumerate(knowledge.offices_of(service)):
+        first = " " + s.esc(message("office.first", language)) if position == 0 and len(service.offices) > 1 else ""
+        lines = [f"{s.bold(office.name.get(language))}{first}",
+                 s.esc(message("office.address", language, text=office.address.get(language))),
+                 s.esc(message("office.hours", language, text=office.hours.get(language))),
+                 s.esc(message("office.phone", language, text=office.phone))]
+        if office.chief_representative:
+            lines.append(s.esc(message("office.chief", language, text=office.chief_representative.get(language))))
+        offices.append("\n".join(lines))
+    return offices
+
+
+def _time_limit_lines(service: Service, language: str, s: _Style, today: dt.date) -> list[str]:
+    """The statutory and committed limits in force today, and any change already scheduled."""
+    limit = service.time_limit.on(today)
+    limits = []
+    if limit.legal_days == 0:
+        limits.append(s.esc(message("time_limit.immediate", language)))
+    else:
+        limits.append(s.esc(message("time_limit.legal", language, days=limit.legal_days)))
+        limits.append(s.esc(message("time_limit.committed", language, days=limit.committed_days)
+                            if limit.committed_days else message("time_limit.committed_immediate", language)))
+    for change in service.time_limit.changes:
+        if change.scheduled_after(today):
+            limits.append(s.esc(message("time_limit.change", language, date=change.effective_from.isoformat(),
+                                        legal=change.legal_days if change.legal_days is not None else limit.legal_days,
+                                        committed=change.committed_days if change.committed_days is not None else limit.committed_days)))
+    if service.time_limit.notes:
+        limits.append(s.esc(service.time_limit.notes.get(language)))
+    return limits
 
 
 def render_checklist(service: Service, knowledge: KnowledgeBase, language: str, fmt: str = HTML,
@@ -213,7 +231,7 @@ def event_sections(event, knowledge: KnowledgeBase, language: str, fmt: str = HT
         sections.append(Section(message("section.answers", language), tuple(lines)))
 
     step_lines = []
-    for number, (step, service) in enumerate(zip(steps, services), 1):
+    for number, (step, service) in enumerate(zip(steps, services, strict=False), 1):
         office = knowledge.offices[service.offices[0]].name.get(language)
         line = f"{number}. {s.bold(service.name.get(language))} — {s.esc(office)}"
         for key, condition_id in (("condition.step", step.condition), ("condition.step_unless", step.unless)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from opencc import OpenCC
@@ -30,7 +30,7 @@ ENGLISH_STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _traditional(char: str) -> bool:
     return _TO_SIMPLIFIED.convert(char) != char
 
@@ -56,7 +56,7 @@ def _pinyin_dict() -> dict[int, str]:
     return module.pinyin_dict
 
 
-@lru_cache(maxsize=None)
+@cache
 def _syllable(char: str) -> str:
     entry = _pinyin_dict().get(ord(char))
     if not entry:

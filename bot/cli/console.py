@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.answering.assistant import CHOSEN, Assistant, Reply
 from bot.answering.matching import ANSWER, CLARIFY
-from bot.answering.printable import printable_checklist
 from bot.answering.messages import message
+from bot.answering.printable import printable_checklist
 from bot.answering.render import PLAIN
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition
 

@@ -27,8 +27,8 @@ def dashboard(database_path, knowledge_dir, host, port, password_variable):
 
         DASHBOARD_PASSWORD='long passphrase' python -m bot dashboard --port 8001
     """
-    from bot.supervision.dashboard import DashboardError, run
     from bot.logs import configure_logging
+    from bot.supervision.dashboard import DashboardError, run
 
     config = load_config(knowledge_dir, database_path)
     env = environment()

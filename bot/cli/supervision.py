@@ -9,8 +9,14 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import (DATABASE_OPTION, KNOWLEDGE_OPTION, load_config, load_knowledge_base, open_ledger,
-                            parse_moment)
+from bot.cli.common import (
+    DATABASE_OPTION,
+    KNOWLEDGE_OPTION,
+    load_config,
+    load_knowledge_base,
+    open_ledger,
+    parse_moment,
+)
 
 # The library modules are imported inside the commands: every `python -m bot` command pays for
 # what is imported here, and `eval` must start fast.
@@ -69,9 +75,9 @@ def gaps(since_text, fmt, threshold, knowledge_dir, database_path):
 
         python -m bot gaps --since 30d --format markdown
     """
-    from bot.supervision.gaps import find_gaps, format_gaps
-    from bot.records.ledger import utc_now
     from bot.answering.matching import Matcher
+    from bot.records.ledger import utc_now
+    from bot.supervision.gaps import find_gaps, format_gaps
 
     config = load_config(knowledge_dir, database_path)
     since = parse_moment(since_text, "--since", config)

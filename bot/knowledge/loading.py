@@ -8,8 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.knowledge.model import (Category, Condition, Document, Event, EventStep, Fee, KnowledgeBase, Office, Online,
-                                 Service, Text, TimeLimit, TimeLimitChange)
+from bot.knowledge.model import (
+    Category,
+    Condition,
+    Document,
+    Event,
+    EventStep,
+    Fee,
+    KnowledgeBase,
+    Office,
+    Online,
+    Service,
+    Text,
+    TimeLimit,
+    TimeLimitChange,
+)
 from bot.knowledge.validation import check_directory
 
 

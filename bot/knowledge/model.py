@@ -85,9 +85,7 @@ class Document(Dated):
         """
         if self.condition and answers.get(self.condition) is False:
             return False
-        if self.unless and answers.get(self.unless) is True:
-            return False
-        return True
+        return not (self.unless and answers.get(self.unless) is True)
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ class KnowledgeBase:
     categories: dict[str, Category]
     services: dict[str, Service]
     events: dict[str, Event] = field(default_factory=dict)
-    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def services_in(self, category_id: str) -> list[Service]:
         return [s for s in self.services.values() if s.category == category_id]

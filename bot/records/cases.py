@@ -27,7 +27,7 @@ def add_business_hours(start: dt.datetime, hours: float, business: BusinessHours
         moment = max(moment, day_start)
         available = day_end - moment
         if remaining <= available:
-            return (moment + remaining).astimezone(dt.timezone.utc)
+            return (moment + remaining).astimezone(dt.UTC)
         remaining -= available
         moment = dt.datetime.combine(moment.date() + dt.timedelta(days=1), business.start, tz)
 

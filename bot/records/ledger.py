@@ -18,19 +18,32 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.records.rows import (CLOSED, OPEN, PENDING, SENT, UNDELIVERABLE, Case, CaseEvent, ChatState, Feedback, Inquiry,
-                              OutboxMessage, StoredUpdate, parse_iso)
+from bot.records.rows import (
+    CLOSED,
+    OPEN,
+    PENDING,
+    SENT,
+    UNDELIVERABLE,
+    Case,
+    CaseEvent,
+    ChatState,
+    Feedback,
+    Inquiry,
+    OutboxMessage,
+    StoredUpdate,
+    parse_iso,
+)
 
 Clock = Callable[[], dt.datetime]
 __all__ = ["CLOSED", "OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "iso", "parse_iso", "utc_now"]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 _SCHEMA = {

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import numpy
 from rapidfuzz import fuzz, process
 
+from bot.answering.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
+from bot.answering.text import compact, is_cjk, normalize, units
 from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
-from bot.answering.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
 from bot.supervision.report import PURGE_MARKER, local_time
-from bot.answering.text import compact, is_cjk, normalize, units
 
 SIMILARITY_THRESHOLD = 70.0  # token_set_ratio at which two questions are "the same gap"
 MAX_EXAMPLES = 5
@@ -120,7 +120,7 @@ def cluster(texts: list[str], threshold: float = SIMILARITY_THRESHOLD) -> list[l
     if texts:
         matrix = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold, dtype=numpy.uint8,
                                workers=-1)
-        for i, j in zip(*matrix.nonzero()):
+        for i, j in zip(*matrix.nonzero(), strict=False):
             if i < j and keys[i] and keys[j]:
                 parent[root(int(j))] = root(int(i))
     groups: dict[int, list[int]] = {}

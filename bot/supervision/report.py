@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import html
 import io
-import json
 import re
 import statistics
 import unicodedata
@@ -31,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.answering.matching import EVENT_PREFIX
 from bot.knowledge.model import KnowledgeBase
 from bot.records.ledger import Ledger
 from bot.records.rows import Case, Inquiry
-from bot.answering.matching import EVENT_PREFIX
 
 PURGE_MARKER = "[purged]"  # what `python -m bot purge` writes over citizens' ids and free text
 UNMATCHED = "unmatched"
@@ -543,7 +542,7 @@ def draw_charts(report: Report, font: str | None = None) -> list[tuple[str, byte
                                          ("转人工", "escalated", "escalated", "#c62828")):
             values = [getattr(bucket, attribute) for bucket in buckets]
             axes.bar(positions, values, bottom=bottom, color=color, label=_label_text(zh, en, chinese))
-            bottom = [b + v for b, v in zip(bottom, values)]
+            bottom = [b + v for b, v in zip(bottom, values, strict=False)]
         axes.legend(fontsize=8)
         charts.append((title, png(fig)))
 

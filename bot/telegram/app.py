@@ -22,7 +22,6 @@ from bot.telegram.delivery import Outbox, run_outbox
 from bot.telegram.polling import poll, recover
 from bot.telegram.services import Services, StartupError
 from bot.telegram.webhook import WebhookServer
-
 from handlers import register
 
 log = logging.getLogger(__name__)

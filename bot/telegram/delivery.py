@@ -8,8 +8,8 @@ crash is sent again after restart (at most one duplicate).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-import json
 import logging
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, ReplyParameters
@@ -157,7 +157,5 @@ async def run_outbox(outbox: Outbox, stop: asyncio.Event, interval: float = 1.0)
             await outbox.flush()
         except Exception:  # noqa: BLE001 - the retry loop must outlive any single failure
             log.exception("Outbox flush failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
-            pass

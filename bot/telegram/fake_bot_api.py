@@ -8,6 +8,7 @@ by the offset, as Telegram does), and can be told to fail: 429 with retry_after,
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import itertools
@@ -215,10 +216,8 @@ class FakeBotApi:
         params = {}
         for key, value in raw.items():
             if key in JSON_FIELDS and isinstance(value, str):
-                try:
+                with contextlib.suppress(ValueError):
                     value = json.loads(value)
-                except ValueError:
-                    pass
             params[key] = value
         return params
 
