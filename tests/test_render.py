@@ -11,7 +11,7 @@ import yaml
 from bot.knowledge import load_knowledge
 from bot.render import HTML, PLAIN, TELEGRAM_LIMIT, checklist_sections, render_checklist, render_clarify, split_sections, _Style
 
-TODAY = dt.date(2026, 11, 27)
+TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
