@@ -210,7 +210,7 @@ def test_supervisor_sees_overdue_cases_in_chromium_and_nothing_is_written(tmp_pa
                 unanswered = queries.get(f"{url}/{DATABASE_NAME}/unanswered_questions.json?_shape=objects").json()
                 assert "citizen asked for a person" in {row["why"] for row in unanswered["rows"]}
                 offices = queries.get(f"{url}/{DATABASE_NAME}/per_office_performance.json?_shape=objects").json()
-                assert "local_police_station" in {row["office_id"] for row in offices["rows"]}
+                assert "police_household_desk" in {row["office_id"] for row in offices["rows"]}
 
         assert row_counts(counter.ledger) == counts
         assert file_digests(database) == digests

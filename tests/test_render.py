@@ -20,7 +20,7 @@ from bot.answering.render import (
 )
 from bot.knowledge.loading import load_knowledge
 
-TODAY = dt.date(2026, 11, 27)
+TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

@@ -164,7 +164,7 @@ def test_rows_per_service_and_office(week):
     assert (loan.inquiries, loan.clarified, loan.answered) == (2, 1, 1)
     exit_entry = row(report.offices, "exit_entry_bureau")  # the passport office
     assert (exit_entry.inquiries, exit_entry.cases) == (passport.inquiries, passport.cases)
-    police = row(report.offices, "local_police_station")
+    police = row(report.offices, "police_household_desk")
     assert police.answered == 1  # the ID card replacement
     assert sum(t.cases for t in report.services) == report.total.cases
 

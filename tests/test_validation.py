@@ -48,7 +48,7 @@ def break_knowledge(directory, case):
 @pytest.mark.parametrize("case", CASES, ids=[c["rule"] for c in CASES])
 def test_each_rule_is_reported_with_file_and_line(knowledge_copy, case):
     break_knowledge(knowledge_copy, case)
-    checked = check_directory(knowledge_copy, today=dt.date(2026, 11, 27))
+    checked = check_directory(knowledge_copy, today=dt.date(2026, 12, 1))
     severity = case.get("severity", "error")
     matching = [p for p in checked.problems if case["expect"] in p.message and p.severity == severity]
     assert matching, "\n".join(map(str, checked.problems)) or "no problems reported"
