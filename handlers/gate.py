@@ -9,8 +9,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.answering.assistant import RATE_LIMITED
 from bot.answering.messages import message
-from bot.records.rows import Inquiry
 from bot.telegram.formatting import esc
 from bot.telegram.services import services_of
 from handlers.common import in_staff_chat, language_for, sender_for
@@ -46,12 +46,9 @@ async def _limit_floods(update: Update, context: ContextTypes.DEFAULT_TYPE, serv
     msg = update.effective_message
     language = language_for(update, services, msg.text)
     notice = message("rate_limited", language)
-    # Recorded like any question, so that nothing is dropped silently.
-    if services.ledger.inquiry_for_update(update.update_id) is None:
-        services.ledger.record_inquiry(Inquiry(
-            channel="telegram", user_id=user_id, chat_id=str(update.effective_chat.id), language=language,
-            text=(msg.text or msg.caption or "[media]")[:4096], action="rate_limited", service_id=None, options=(),
-            score=0.0, kb_version=services.store.current.knowledge.version, reply=notice, update_id=update.update_id))
+    services.assistant.record_unanswered(msg.text or msg.caption or "[media]", RATE_LIMITED, notice, channel="telegram",
+                                         user_id=user_id, chat_id=str(update.effective_chat.id), language=language,
+                                         update_id=update.update_id)
     if limiter.should_notice(user_id, now):
         await sender_for(update, context).text(update.effective_chat.id, esc(notice), key="limited")
     raise ApplicationHandlerStop

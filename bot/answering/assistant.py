@@ -25,6 +25,7 @@ from bot.records.rows import Inquiry
 
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
+RATE_LIMITED = "rate_limited"  # sent faster than the flood limit allows: recorded, not answered
 MAX_QUESTION_CHARS = 4096
 
 
@@ -200,6 +201,16 @@ class Assistant:
                           kb_version=self.store.current.knowledge.version, reply="", update_id=update_id)
         return self._escalate(inquiry, decision, language, self.store.current, guesses=guesses,
                               service_id=asked.service_id)
+
+    def record_unanswered(self, text: str, action: str, notice: str, *, channel: str, user_id: str,
+                          chat_id: str | None, language: str, update_id: int | None = None) -> None:
+        """A message the assistant did not answer (e.g. over the flood limit): recorded, so nothing is dropped."""
+        if update_id is not None and self.ledger.inquiry_for_update(update_id) is not None:
+            return
+        self.ledger.record_inquiry(Inquiry(
+            channel=channel, user_id=user_id, chat_id=chat_id, language=language, text=clean_question(text),
+            action=action, service_id=None, options=(), score=0.0, kb_version=self.store.current.knowledge.version,
+            reply=notice, update_id=update_id))
 
     def record_failure(self, text: str, *, channel: str, user_id: str, chat_id: str | None, language: str,
                        update_id: int | None = None) -> Reply:
