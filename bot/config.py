@@ -99,6 +99,10 @@ class Config:
     rate_limit_per_minute: int = 20
     poll_timeout_seconds: int = 30
     knowledge_watch: bool = False
+    city: tuple[str, str] = ("武汉市", "Wuhan")  # the one city the assistant serves: (Chinese, English)
+
+    def city_name(self, language: str) -> str:
+        return self.city[1] if language == "en" else self.city[0]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, telegram: bool = False,
@@ -150,6 +154,7 @@ class Config:
             rate_limit_per_minute=int(reader.number("RATE_LIMIT_PER_MINUTE", 20, 1, 10000)),
             poll_timeout_seconds=int(reader.number("POLL_TIMEOUT_SECONDS", 30, 0, 50)),
             knowledge_watch=reader.flag("KNOWLEDGE_WATCH"),
+            city=(reader.text("CITY_NAME") or "武汉市", reader.text("CITY_NAME_EN") or "Wuhan"),
         )
 
 

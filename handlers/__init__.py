@@ -41,7 +41,7 @@ def register(application: Application) -> None:
 
     # Buttons. Each handler checks who pressed it; unknown data gets a polite refusal.
     for pattern, callback in (("^claim:", staff.claim_case), ("^close:", staff.close_case_button),
-                              ("^pick:", citizen.picked), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
+                              ("^pick:", citizen.picked), ("^mat:", citizen.picked), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
                               ("^rate:", citizen.rated), ("^cat:", citizen.browse_category),
                               ("^svc:", citizen.browse_service), ("^lang:", citizen.language_chosen),
                               ("^tailor:", citizen.start_tailoring), ("^cond:", citizen.condition_answered),

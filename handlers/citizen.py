@@ -8,9 +8,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.answering.assistant import CHOSEN, Reply
-from bot.answering.matching import ANSWER, CLARIFY, ESCALATE
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, MATTER_PREFIX, REFER, SMALLTALK
 from bot.answering.messages import message
 from bot.answering.printable import printable_checklist
+from bot.answering.render import option_name
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition
 from bot.records.cases import local_time
 from bot.records.rows import Inquiry
@@ -123,12 +124,12 @@ async def send_chosen(services: Services, update: Update, sender: Sender, target
 async def send_reply(services: Services, update: Update, sender: Sender, reply: Reply) -> None:
     """Send a Reply with the buttons its decision calls for, and tell staff about a case."""
     buttons = reply_buttons(services, reply)
-    html_ready = reply.decision.action in (ANSWER, CHOSEN, CLARIFY)
+    html_ready = reply.decision.action in (ANSWER, CHOSEN, CLARIFY, REFER, SMALLTALK)
     for i, text in enumerate(reply.messages):
         last = i == len(reply.messages) - 1
         await sender.text(update.effective_chat.id, text if html_ready else esc(text), key=str(i),
                           keyboard=buttons if last else None, case_id=reply.case_id)
-    if reply.decision.action == ESCALATE and reply.case_id:
+    if reply.decision.action in (ESCALATE, REFER) and reply.case_id:
         await tell_staff_about(services, update, sender, reply)
 
 
@@ -139,8 +140,8 @@ def reply_buttons(services: Services, reply: Reply):
     knowledge = services.store.current.knowledge
     rows = []
     if decision.action == CLARIFY or decision.event_id:
-        rows += [[(knowledge.services[o].name.get(language), f"pick:{inquiry}:{o}")]
-                 for o in decision.options if o in knowledge.services]
+        rows += [[(option_name(o, knowledge, language), _pick_data(inquiry, o))] for o in decision.options
+                 if o in knowledge.services or o.removeprefix(MATTER_PREFIX) in knowledge.matters]
     if decision.action in (ANSWER, CHOSEN) or decision.event_id:
         target, is_event = decision.event_id or decision.service_id, bool(decision.event_id)
         extra = [(message("button.file", language), f"file:{inquiry}")]
@@ -152,6 +153,13 @@ def reply_buttons(services: Services, reply: Reply):
     elif decision.action == CLARIFY:
         rows.append([(message("clarify.none", language), f"ask:{inquiry}")])
     return keyboard(rows) if rows else None
+
+
+def _pick_data(inquiry_id: int, option: str) -> str:
+    """Callback data of a clarification button: a service, or a catalogue matter ("mat")."""
+    if option.startswith(MATTER_PREFIX):
+        return f"mat:{inquiry_id}:{option[len(MATTER_PREFIX):]}"
+    return f"pick:{inquiry_id}:{option}"
 
 
 async def tell_staff_about(services: Services, update: Update, sender: Sender, reply: Reply) -> None:
@@ -176,14 +184,17 @@ def own_inquiry(services: Services, update: Update, data: str | None, prefix: st
 
 
 async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The citizen picked one of the services offered in a clarification."""
+    """The citizen picked one of the services (or catalogue matters) offered in a clarification."""
     services = services_of(context)
-    inquiry, fields = own_inquiry(services, update, update.callback_query.data, "pick", NAME)
-    if inquiry is None or fields[0] not in inquiry.options:
+    prefix = update.callback_query.data.split(":", 1)[0] if update.callback_query.data else ""
+    inquiry, fields = own_inquiry(services, update, update.callback_query.data, prefix, NAME) \
+        if prefix in ("pick", "mat") else (None, ())
+    option = (MATTER_PREFIX if prefix == "mat" else "") + fields[0] if inquiry else None
+    if inquiry is None or option not in inquiry.options:
         await refuse_button(update, services)
         return
     await update.callback_query.answer()
-    await send_chosen(services, update, sender_for(update, context), fields[0], inquiry.text,
+    await send_chosen(services, update, sender_for(update, context), option, inquiry.text,
                       language_for(update, services))
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answering.assistant import clean_question
-from bot.answering.matching import ANSWER, CLARIFY, ESCALATE
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, REFER, SMALLTALK
 from bot.answering.render import HTML, PLAIN, TELEGRAM_LIMIT, render_checklist, render_clarify
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
@@ -26,7 +26,8 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @given(QUESTIONS)
 def test_the_matcher_decides_anything(matcher, question):
     decision = matcher.decide(clean_question(question))
-    assert decision.action in (ANSWER, CLARIFY, ESCALATE)
+    assert decision.action in (ANSWER, CLARIFY, ESCALATE, REFER, SMALLTALK)
+    assert (decision.matter_id in matcher.knowledge.matters) == (decision.action == REFER)
     if decision.action == CLARIFY:
         assert 2 <= len(decision.options) <= 4
     assert 0 <= decision.score <= 100.0 + 1e-9

@@ -12,9 +12,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, Decision, Matcher
+from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, MATTER_PREFIX, REFER, SMALLTALK, Decision, Matcher
 from bot.answering.messages import message
-from bot.answering.render import HTML, render_checklist, render_clarify, render_event
+from bot.answering.render import HTML, render_checklist, render_clarify, render_event, render_note, render_referral
 from bot.answering.text import detect_language
 from bot.config import Config, Thresholds
 from bot.knowledge.loading import build_knowledge, load_knowledge
@@ -86,6 +86,7 @@ class Reply:
     kb_version: str
     due_at: dt.datetime | None = None
     tailored: bool = False  # the checklist was narrowed down by the citizen's answers
+    district: str | None = None  # the citizen's district, when known (offices are shown for it)
 
 
 def clean_question(text: str | None) -> str:
@@ -111,21 +112,34 @@ class Assistant:
         snapshot = self.store.current
         question = clean_question(text)
         language = language or detect_language(question)
-        if not question:
-            decision = Decision(PROMPT)
-            messages = (message("empty", language),)
-        else:
-            decision = snapshot.matcher.decide(question)
-            messages = self._messages(decision, snapshot.knowledge, language, fmt)
+        decision = snapshot.matcher.decide(question) if question else Decision(PROMPT)
+        district = self.district_of(chat_id or user_id, decision.district)
         inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language, text=question,
                           action=decision.action, service_id=decision.service_id, options=decision.options,
                           score=decision.score, kb_version=snapshot.knowledge.version, reply="",
-                          update_id=update_id, event_id=decision.event_id)
-        if decision.action != ESCALATE:
-            inquiry = replace(inquiry, reply="\n\n".join(messages), messages=messages)
-            return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None,
-                         snapshot.knowledge.version)
-        return self._escalate(inquiry, decision, language, snapshot)
+                          update_id=update_id, event_id=decision.event_id, matter_id=decision.matter_id,
+                          district=district)
+        if decision.action in (ESCALATE, REFER):
+            return self._escalate(inquiry, decision, language, snapshot, fmt=fmt)
+        messages = self._messages(decision, snapshot.knowledge, language, fmt, district)
+        inquiry = replace(inquiry, reply="\n\n".join(messages), messages=messages)
+        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None,
+                     snapshot.knowledge.version, district=district)
+
+    def district_of(self, chat_key: str, named: str | None) -> str | None:
+        """The citizen's district: the one named in this question (remembered from now on), else the one
+        remembered for the chat."""
+        if named:
+            self.ledger.update_chat(chat_key, district=named)
+            return named
+        return self.ledger.chat(chat_key).district
+
+    def set_district(self, chat_key: str, district: str) -> bool:
+        """Remember the citizen's district (chosen with a button or /district); False if there is no such district."""
+        if district not in self.store.current.knowledge.districts:
+            return False
+        self.ledger.update_chat(chat_key, district=district)
+        return True
 
     def choose(self, service_id: str, *, question: str, channel: str, user_id: str, chat_id: str | None = None,
                language: str = "zh", fmt: str = HTML, update_id: int | None = None,
@@ -135,6 +149,9 @@ class Assistant:
             return replayed(recorded)
         snapshot = self.store.current
         knowledge = snapshot.knowledge
+        if service_id.startswith(MATTER_PREFIX) and service_id[len(MATTER_PREFIX):] in knowledge.matters:
+            return self._refer_chosen(service_id[len(MATTER_PREFIX):], question, channel=channel, user_id=user_id,
+                                      chat_id=chat_id, language=language, fmt=fmt, update_id=update_id)
         service = knowledge.services.get(service_id)
         if service is None:  # the knowledge base changed since the buttons were sent
             return self.ask(question, channel=channel, user_id=user_id, chat_id=chat_id, language=language, fmt=fmt,
@@ -147,6 +164,16 @@ class Assistant:
                           reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers)
         return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
                      tailored=bool(answers))
+
+    def _refer_chosen(self, matter_id: str, question: str, *, channel: str, user_id: str, chat_id: str | None,
+                      language: str, fmt: str, update_id: int | None) -> Reply:
+        """The citizen picked a catalogue matter from a clarification: its office, and a case for staff."""
+        decision = Decision(REFER, None, (), 100.0, matter_id=matter_id)
+        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
+                          text=clean_question(question), action=REFER, service_id=None, options=(), score=100.0,
+                          kb_version=self.store.current.knowledge.version, reply="", update_id=update_id,
+                          matter_id=matter_id, district=self.district_of(chat_id or user_id, None))
+        return self._escalate(inquiry, decision, language, self.store.current, fmt=fmt)
 
     def choose_event(self, event_id: str, *, question: str, channel: str, user_id: str, chat_id: str | None = None,
                      language: str = "zh", fmt: str = HTML, update_id: int | None = None,
@@ -168,20 +195,27 @@ class Assistant:
         return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
                      tailored=bool(answers))
 
-    def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str) -> tuple[str, ...]:
+    def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str,
+                  district: str | None = None) -> tuple[str, ...]:
+        note = (render_note("other_city", language, fmt, place=decision.other_place,
+                            city=self.config.city_name(language)),) if decision.other_place else ()
+        if decision.action == PROMPT:
+            return (render_note("empty", language, fmt),)
+        if decision.action == SMALLTALK:
+            return (render_note(f"smalltalk.{decision.smalltalk}", language, fmt),)
         if decision.event_id:
-            return tuple(render_event(knowledge.events[decision.event_id], knowledge, language, fmt))
+            return note + tuple(render_event(knowledge.events[decision.event_id], knowledge, language, fmt))
         if decision.action == ANSWER:
-            key = (knowledge.version, decision.service_id, language, fmt, dt.date.today())
+            key = (knowledge.version, decision.service_id, language, fmt, dt.date.today(), district)
             if key not in self._rendered:
                 if len(self._rendered) > 2000:
                     self._rendered.clear()
                 self._rendered[key] = tuple(render_checklist(knowledge.services[decision.service_id], knowledge,
-                                                             language, fmt))
-            return self._rendered[key]
+                                                             language, fmt, district=district))
+            return note + self._rendered[key]
         if decision.action == CLARIFY:
-            return (render_clarify(decision.options, knowledge, language, fmt),)
-        return ()
+            return note + (render_clarify(decision.options, knowledge, language, fmt),)
+        return note
 
     def ask_person(self, inquiry_id: int, *, user_id: str, update_id: int | None = None,
                    language: str | None = None) -> Reply | None:
@@ -226,10 +260,14 @@ class Assistant:
         return self._escalate(inquiry, Decision(ESCALATE), language, self.store.current, guesses=[])
 
     def _escalate(self, inquiry: Inquiry, decision: Decision, language: str, snapshot: Snapshot,
-                  guesses: list[str] | None = None, service_id: str | None = None) -> Reply:
-        """Record the question with a case: a new one, or the citizen's open case as a follow-up."""
+                  guesses: list[str] | None = None, service_id: str | None = None, fmt: str = HTML) -> Reply:
+        """Record the question with a case: a new one, or the citizen's open case as a follow-up.
+
+        A referral to a catalogue matter's office is a case too: the assistant still owns the question
+        until a person has told the citizen everything (first-inquiry accountability)."""
         if guesses is None:
-            guesses = [c.service_id for c in decision.candidates[:3]]
+            guesses = [MATTER_PREFIX + decision.matter_id] if decision.matter_id else \
+                [c.service_id for c in decision.candidates[:3]]
         with self.ledger.transaction():
             existing = self.ledger.open_case_of(inquiry.user_id)
             if existing:
@@ -239,21 +277,29 @@ class Assistant:
                 case_id = self.ledger.open_case(
                     channel=inquiry.channel, user_id=inquiry.user_id, chat_id=inquiry.chat_id, language=language,
                     question=inquiry.text, guesses=guesses, due_at=due_at, kb_version=snapshot.knowledge.version)
-            reply_text = self.escalation_text(case_id, due_at, language)
-            inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply=reply_text, messages=(reply_text,)),
+            if decision.action == REFER:
+                messages = self._messages(decision, snapshot.knowledge, language, fmt) + tuple(render_referral(
+                    snapshot.knowledge.matters[decision.matter_id], snapshot.knowledge, language, fmt,
+                    case_id=case_id, due=self._due_text(due_at, language), district=inquiry.district))
+            else:
+                messages = (self.escalation_text(case_id, due_at, language),)
+            inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply="\n\n".join(messages), messages=messages),
                                                     case_id=case_id)
             if existing:
                 self.ledger.add_event(case_id, "follow_up", f"citizen:{inquiry.user_id}",
                                       {"text": inquiry.text, "inquiry_id": inquiry_id})
             else:
                 self.ledger.link_inquiry(case_id, inquiry_id)
-        return Reply(decision, language, (reply_text,), inquiry_id, case_id, snapshot.knowledge.version, due_at)
+        return Reply(decision, language, messages, inquiry_id, case_id, snapshot.knowledge.version, due_at,
+                     district=inquiry.district)
 
     def escalation_text(self, case_id: int, due_at: dt.datetime | None, language: str) -> str:
         if due_at is None:
             return message("escalate.offline", language, case_id=case_id)
-        return message("escalate", language, case_id=case_id,
-                       due=local_time(due_at, self.config.business_hours, language))
+        return message("escalate", language, case_id=case_id, due=self._due_text(due_at, language))
+
+    def _due_text(self, due_at: dt.datetime | None, language: str) -> str | None:
+        return local_time(due_at, self.config.business_hours, language) if due_at else None
 
     def due_for(self, service_id: str | None) -> dt.datetime:
         """When a case must be answered: the service's committed days, else the default, in business hours."""

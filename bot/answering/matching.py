@@ -1,4 +1,5 @@
-"""Question -> Decision: answer one service, clarify between 2-4, or escalate to staff.
+"""Question -> Decision: answer one service, clarify between 2-4, refer to the office of a catalogue
+matter, or escalate to staff. Small talk and commands never get this far.
 
 Two signals are scored for every service and the stronger one counts:
 
@@ -12,7 +13,14 @@ Two signals are scored for every service and the stronger one counts:
   things outside the knowledge base fall below the thresholds and go to staff.
 
 A wrong checklist sends a citizen on a useless trip, so when two services score close together
-the matcher clarifies instead of guessing.
+the matcher clarifies instead of guessing. Three things keep it from answering the wrong service:
+
+* a sound-alike match must get most of the phrase's distinctive characters right, and words like
+  证, 登记, 办理 never decide on their own;
+* the city's catalogue of other matters (结婚证补领, 购房提取公积金 ...) competes with the services,
+  so a neighbour the knowledge base has no checklist for is referred to its office instead;
+* a long message is read sentence by sentence: the request is found inside the story, and what
+  the citizen already did ("出生证明已经拿到") counts for less than what they ask.
 """
 
 from __future__ import annotations
@@ -20,19 +28,25 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
+from bot.answering import smalltalk
+from bot.answering.places import HOME_CITY, PlaceFinder
 from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
 from bot.knowledge.model import KnowledgeBase
 
-ANSWER, CLARIFY, ESCALATE = "answer", "clarify", "escalate"
+ANSWER, CLARIFY, ESCALATE, REFER, SMALLTALK = "answer", "clarify", "escalate", "refer", "smalltalk"
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
+NAMED_PHRASE = 80.0  # a service named with words in between ("宝宝刚出生一个月，怎么上户口")
 EVENT_PREFIX = "event:"  # events are scored alongside services under this prefix
+MATTER_PREFIX = "matter:"  # and so are the catalogue's matters
+# Characters of words that name no service by themselves: 证, 登记, 备案, 办理, 申请, 补, 换.
+GENERIC_CHARACTERS = frozenset("证登记备案办理申请补换")
 
 # Words that say how someone asks, not what they ask about. Removed before coverage scoring.
 CHINESE_FILLERS = sorted(
@@ -56,16 +70,22 @@ class Candidate:
 class Decision:
     action: str
     service_id: str | None = None
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()  # service ids, or "matter:<id>" for a catalogue matter
     score: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), compare=False)
     event_id: str | None = None  # a life event: the options are its services, answered as one bundle
+    matter_id: str | None = None  # REFER: the catalogue matter whose office handles the question
+    smalltalk: str | None = None  # SMALLTALK: greeting, thanks, ack, command or person
+    district: str | None = None  # a district named in the question
+    other_place: str | None = None  # another city named in the question (the assistant serves one city)
 
     def as_dict(self) -> dict:
         result = {"action": self.action, "service": self.service_id, "options": list(self.options),
                   "score": round(self.score, 1)}
-        if self.event_id:
-            result["event"] = self.event_id
+        for key, value in (("event", self.event_id), ("matter", self.matter_id), ("smalltalk", self.smalltalk),
+                           ("district", self.district), ("other_place", self.other_place)):
+            if value:
+                result[key] = value
         return result
 
 
@@ -73,9 +93,10 @@ class Decision:
 class _Phrase:
     service_id: str
     excludes: bool  # a matter the service does not cover
-    text: str  # compact normalized Chinese, or normalized English
+    text: str  # phonetic keys of compact normalized Chinese, or normalized English
     words: tuple[str, ...]  # English content words; empty for Chinese phrases
     cjk: bool
+    raw: str = ""  # compact normalized Chinese, as written
 
 
 class Matcher:
@@ -100,6 +121,15 @@ class Matcher:
             for name in names:
                 self._add_phrase(target, name)
             self._add_vocabulary(target, (*names, *event.examples), document_frequency)
+        for matter in knowledge.matters.values():
+            target = MATTER_PREFIX + matter.id
+            names = [matter.name.zh, *([matter.name.en] if matter.name.en else []), *matter.aliases]
+            for name in names:
+                self._add_phrase(target, name)
+            self._add_vocabulary(target, names, document_frequency)
+        self.places = PlaceFinder(knowledge)
+        self._family_words = sorted(((normalize(word), family) for family in knowledge.families.values()
+                                     for word in family.words), key=lambda item: -len(item[0]))
         total = max(len(knowledge.services), 1)
         self._idf = {u: math.log((total + 1) / df) for u, df in document_frequency.items()}
         self._build_indexes()
@@ -124,8 +154,12 @@ class Matcher:
         self._needed = np.array([max(1, len(set(p.text)) - _allowed_misses(len(p.text))) if p.cjk
                                  else (len(p.words) + 1) // 2 for p in self._phrases], dtype=np.int32)
         # A fragment question ("户口", "business licence") shares all of itself with the phrase instead.
-        self._chinese_fragment = np.array([p.cjk and not p.excludes for p in self._phrases])
-        self._english_fragment = np.array([not p.cjk and not p.excludes for p in self._phrases])
+        # Only our services' names count fragments: "护照" alone is a question about passports, not
+        # about the catalogue's 护照挂失, which needs its own words to be meant.
+        fragments = [not p.excludes and not p.service_id.startswith(MATTER_PREFIX) for p in self._phrases]
+        self._fragments = fragments
+        self._chinese_fragment = np.array([p.cjk and f for p, f in zip(self._phrases, fragments, strict=True)])
+        self._english_fragment = np.array([not p.cjk and f for p, f in zip(self._phrases, fragments, strict=True)])
         self._targets = list(self._vocabulary)
         position = {target: i for i, target in enumerate(self._targets)}
         by_unit: dict[str, list[int]] = defaultdict(list)
@@ -135,7 +169,7 @@ class Matcher:
         self._targets_by_unit = {u: np.array(v, dtype=np.int32) for u, v in by_unit.items()}
 
     def _candidate_phrases(self, question_compact: str, core: str, question_words: list[str],
-                           word_matches: dict[str, float]) -> list[_Phrase]:
+                           word_matches: dict[str, float]) -> np.ndarray:
         counts = np.zeros(len(self._phrases), dtype=np.int32)
         for char in set(question_compact):
             postings = self._phrases_by_char.get(char)
@@ -148,7 +182,7 @@ class Matcher:
             needed = np.where(self._chinese_fragment, np.minimum(needed, len(set(core))), needed)
         if question_words:
             needed = np.where(self._english_fragment, np.minimum(needed, len(set(question_words))), needed)
-        return [self._phrases[i] for i in np.nonzero(counts >= needed)[0]]
+        return np.nonzero(counts >= needed)[0]
 
     def _word_matches(self, question_words: list[str]) -> dict[str, float]:
         """Each known English word that a question word equals (1.0) or is a typo of (less)."""
@@ -179,7 +213,7 @@ class Matcher:
         if not text:
             return
         if is_cjk(text):
-            self._phrases.append(_Phrase(service_id, excludes, phonetic(compact(text)), (), True))
+            self._phrases.append(_Phrase(service_id, excludes, phonetic(compact(text)), (), True, compact(text)))
         else:
             words = tuple(english_words(text))
             if words:
@@ -187,50 +221,84 @@ class Matcher:
 
     # -- scoring -----------------------------------------------------------------------
 
-    def scores(self, question: str, signals: dict | None = None) -> dict[str, float]:
-        """Score every service 0-100 for a question; services that share nothing are left out.
+    def scores(self, question: str) -> dict[str, float]:
+        """Score every target 0-100 for a question (one sentence or a whole message)."""
+        return self._scores(self._windows(question))[0]
+
+    def _scores(self, windows: list[tuple[str, float, bool]]) -> tuple[dict[str, float], dict[str, float]]:
+        """(score, best phrase score) per target, the best over the message's windows.
 
         When the question names a matter that a service explicitly excludes (结婚证补领), that
         service drops out, and every other service without a strong name match is capped below
-        the answer threshold: the question is probably about something the knowledge base does
-        not cover, so at most it is offered as a choice.
+        the answer threshold: the question is probably about something else, so at most it is
+        offered as a choice.
         """
-        signals = self.signals(question) if signals is None else signals
-        if not any(excluded for _, _, excluded in signals.values()):
-            return {sid: combine(p, c) for sid, (p, c, _) in signals.items()}
-        cap = self.thresholds.answer - 1
-        return {sid: combine(p, c) if p >= STRONG_PHRASE else min(combine(p, c), cap)
-                for sid, (p, c, excluded) in signals.items() if not excluded}
+        scores: dict[str, float] = {}
+        phrases: dict[str, float] = {}
+        excluded: set[str] = set()
+        for text, weight, whole in windows:
+            for target, (phrase, coverage, is_excluded) in self.signals(text, whole).items():
+                if is_excluded:
+                    excluded.add(target)
+                scores[target] = max(scores.get(target, 0.0), weight * combine(phrase, coverage))
+                phrases[target] = max(phrases.get(target, 0.0), weight * phrase)
+        if excluded:
+            cap = self.thresholds.answer - 1
+            scores = {t: v if phrases[t] >= STRONG_PHRASE or t.startswith(MATTER_PREFIX) else min(v, cap)
+                      for t, v in scores.items() if t not in excluded}
+        return scores, phrases
 
-    def signals(self, question: str) -> dict[str, tuple[float, float, bool]]:
-        """(phrase score, coverage score, excluded) per service, for scoring and explaining."""
-        normalized = normalize(question)
+    def _windows(self, question: str) -> list[tuple[str, float, bool]]:
+        """The parts of a message to score: (normalized text, weight, whole). A part weighs as little as
+        its least weighty clause: what the citizen asks counts fully, what they have already done
+        least ("出生证明已经拿到了"), and in a long message, what they tell in between."""
+        clauses = _clauses(question)
+        whole = normalize(question)
+        if len(clauses) <= 1:
+            return [(whole, 1.0, True)]
+        short = _size(question) <= SHORT_MESSAGE
+        asks = any(_asks(clause) for clause in clauses)
+        weights = [_weight(clause, asks and not short) for clause in clauses]
+        windows = [(whole, min(weights), True)] if short else []
+        for i in range(len(clauses)):
+            for j in (i, i + 1) if i + 1 < len(clauses) else (i,):
+                windows.append((normalize("，".join(clauses[i:j + 1])), min(weights[i:j + 1]), short))
+        return windows
+
+    def signals(self, normalized: str, whole: bool = True) -> dict[str, tuple[float, float, bool]]:
+        """(phrase score, coverage score, excluded) per target, for one normalized part of a question.
+
+        A part of a longer message needs more information before its coverage counts: three
+        words of a story ("第一次办需要什么材料") say little about which service is meant."""
+        normalized = normalize(normalized)
         if not normalized:
             return {}
         phrase: dict[str, float] = {}
         excluded: set[str] = set()
-        question_compact = phonetic(compact(normalized))
+        question_raw = compact(normalized)
+        question_compact = phonetic(question_raw)
         # Without the asking words, so that "户口怎么弄" counts as the fragment "户口".
         question_core = phonetic(compact(_strip_fillers(normalized)))
         question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
-        for p in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
+        for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
+            p, fragments = self._phrases[pid], self._fragments[pid]
             # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
-                score = _chinese_phrase_score(p.text, question_compact, "" if p.excludes else question_core)
+                score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragments else "")
             else:
-                score = _english_phrase_score(p.words, question_words, word_matches, fragments=not p.excludes)
+                score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragments)
             if p.excludes:
                 if score >= STRONG_PHRASE:
                     excluded.add(p.service_id)
                 continue
             if score > phrase.get(p.service_id, 0.0):
                 phrase[p.service_id] = score
-        coverage = self._coverage(normalized)
+        coverage = self._coverage(normalized, self._minimum_mass if whole else 2 * self._minimum_mass)
         return {sid: (phrase.get(sid, 0.0), coverage.get(sid, 0.0), sid in excluded)
                 for sid in phrase.keys() | coverage.keys() | excluded}
 
-    def _coverage(self, normalized: str) -> dict[str, float]:
+    def _coverage(self, normalized: str, minimum_mass: float) -> dict[str, float]:
         content = _strip_fillers(normalized)
         question_units = set(units(content))
         known = {u for u in question_units if u in self._idf}
@@ -243,7 +311,7 @@ class Matcher:
         unknown += sum(1 for u in question_units - known if not is_cjk(u))
         mass = sum(self._idf[u] for u in known) + self._unknown_weight * unknown
         # A question made only of common words ("户口") is not fully explained by any one service.
-        mass = max(mass, self._minimum_mass)
+        mass = max(mass, minimum_mass)
         if not known:
             return {}
         explained = np.zeros(len(self._targets))
@@ -252,32 +320,77 @@ class Matcher:
         return {self._targets[i]: 100.0 * explained[i] / mass for i in np.nonzero(explained)[0]}
 
     def decide(self, question: str) -> Decision:
-        """Turn a question into answer, clarify or escalate.
+        """Turn a question into answer, clarify, refer, escalate, or small talk.
 
         A life event ("孩子出生了要办哪些手续") wins when it scores better than every single
         service, unless the question names a service outright ("孩子出生了怎么上户口") and does
         not ask for everything. It comes back as a clarification whose options are the event's
         services, with event_id set so channels can send the merged checklist.
         """
-        signals = self.signals(question)
-        scores = self.scores(question, signals)
-        services = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
-        decision = self._decide_services(services)
+        kind = smalltalk.classify(question)
+        if kind:
+            return Decision(SMALLTALK, smalltalk=kind)
+        places = self.places.find(question)
+        family = self._family_only(places.text)
+        if family is not None:
+            return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
+                            district=places.district, other_place=None if places.home else places.other)
+        scores, phrases = self._scores(self._windows(_without_places(question, self.places)))
+        targets = self._neighbours_with_evidence({k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)},
+                                                 _without_places(question, self.places))
+        decision = self._decide_targets(targets)
+        named = self._named_together(phrases, targets, question)
+        if len(named) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
+            decision = Decision(CLARIFY, None, tuple(named[: self.thresholds.max_options]), max(targets[n] for n in named),
+                                decision.candidates)
         events = sorted(((v, k[len(EVENT_PREFIX):]) for k, v in scores.items() if k.startswith(EVENT_PREFIX)),
                         reverse=True)
-        if not events:
-            return decision
-        best, event_id = events[0]
-        best_service = max(services, key=services.get, default=None)
-        named = best_service is not None and signals[best_service][0] >= STRONG_PHRASE
-        if best >= self.thresholds.answer and best > services.get(best_service, 0.0) and \
-                (not named or _asks_for_everything(question)):
-            event = self.knowledge.events[event_id]
-            return Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
-                            decision.candidates, event_id=event_id)
-        return decision
+        services = {k: v for k, v in targets.items() if not k.startswith(MATTER_PREFIX)}
+        if events:
+            best, event_id = events[0]
+            best_service = max(services, key=services.get, default=None)
+            named = best_service is not None and phrases[best_service] >= NAMED_PHRASE
+            if best >= self.thresholds.answer and best > max(targets.values(), default=0.0) - self.thresholds.margin \
+                    and best > services.get(best_service, 0.0) and (not named or _asks_for_everything(question)):
+                event = self.knowledge.events[event_id]
+                decision = Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
+                                    decision.candidates, event_id=event_id)
+        return replace(decision, district=places.district, other_place=None if places.home else places.other)
 
-    def _decide_services(self, scores: dict[str, float]) -> Decision:
+    def _family_only(self, text: str):
+        """The family whose word is all that a question says (身份证怎么办, 公积金, 上户口), if any."""
+        content = _strip_fillers(HOME_CITY.sub(" ", text))
+        for word, family in self._family_words:
+            if word and word in content:
+                rest = content.replace(word, " ")
+                if not _distinctive(compact(rest)) and not english_words(rest):
+                    return family
+        return None
+
+    def _named_together(self, phrases: dict[str, float], targets: dict[str, float], question: str) -> list[str]:
+        """Services a message names side by side ("身份证快到期了，顺便想办个护照", "先办营业执照还是
+        先办食品经营许可证"): the citizen gets to choose each, never just one of them."""
+        if not _TOGETHER.search(question):
+            return []  # "办护照要带身份证吗" names the ID card as a document, not as a second request
+        named = [t for t, v in phrases.items()
+                 if v >= NAMED_PHRASE and t in targets and not t.startswith(MATTER_PREFIX)]
+        return sorted(named, key=lambda t: -targets[t])
+
+    def _neighbours_with_evidence(self, scores: dict[str, float], question: str) -> dict[str, float]:
+        """Leave out catalogue matters that the question gives no word of their own for.
+
+        A matter like 结婚证补领 shares most of its words with the service 结婚登记; only the
+        question's words that the matter knows and the best service does not (丢了, 补办) can
+        make it the better answer."""
+        services = [k for k in scores if not k.startswith(MATTER_PREFIX)]
+        if not services:
+            return scores
+        best = self._vocabulary[max(services, key=scores.get)]
+        asked = set(units(_strip_fillers(normalize(question))))
+        return {k: v for k, v in scores.items()
+                if not k.startswith(MATTER_PREFIX) or (asked & self._vocabulary[k]) - best}
+
+    def _decide_targets(self, scores: dict[str, float]) -> Decision:
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         candidates = tuple(Candidate(s, round(v, 1)) for s, v in ranked[:5])
         if not ranked:
@@ -285,7 +398,11 @@ class Matcher:
         t = self.thresholds
         best_id, best = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if best >= t.answer and best - runner_up >= t.margin:
+        if best_id.startswith(MATTER_PREFIX):
+            best_service = max((v for k, v in ranked if not k.startswith(MATTER_PREFIX)), default=0.0)
+            if best >= t.answer and best - best_service >= t.margin:
+                return Decision(REFER, None, (), best, candidates, matter_id=best_id[len(MATTER_PREFIX):])
+        elif best >= t.answer and best - runner_up >= t.margin:
             return Decision(ANSWER, best_id, score=best, candidates=candidates)
         if best < t.clarify:
             return Decision(ESCALATE, None, (), best, candidates)
@@ -293,6 +410,58 @@ class Matcher:
         if len(options) >= 2:
             return Decision(CLARIFY, None, options, best, candidates)
         return Decision(ESCALATE, None, (), best, candidates)
+
+
+# Long messages: split at sentence ends (and at commas inside long sentences).
+SHORT_MESSAGE = 60  # characters (see _size); a message this short is also scored whole
+LONG_SENTENCE = 40  # a longer sentence is read clause by clause
+TOLD_WEIGHT = 0.88  # a sentence that tells rather than asks, in a message that asks somewhere
+DONE_WEIGHT = 0.8  # a sentence about something already done ("出生证明已经拿到")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)")
+_COMMA = re.compile(r"[，,、]+")
+_TOGETHER = re.compile(r"还是|或者|顺便|同时|以及|然后|另外|再办|还要办|一起办|\b(?:or|and also|as well as)\b",
+                       re.IGNORECASE)
+_ASKS = re.compile(
+    r"[?？吗呢]|怎么|怎样|如何|咋|哪|什么|啥|多少|多久|能不能|能否|可不可以|可以吗|是否|要不要|需不需要|需要|请问|想问|想咨询|"
+    r"\b(?:how|what|where|which|when|can|could|do|does|need|should|is|are|any)\b", re.IGNORECASE)
+# Something already done; "没办过", "还没拿到" are not.
+_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过)|\b(?:already|got)\b", re.IGNORECASE)
+
+
+def _clauses(question: str) -> list[str]:
+    """Sentences, and the clauses of long sentences (or of a short message: "要带哪些材料，出生证明已经拿到了")."""
+    short = _size(question) <= SHORT_MESSAGE
+    parts = []
+    for sentence in _SENTENCE_END.split(question):
+        sentence = sentence.strip()
+        if short or _size(sentence) > LONG_SENTENCE:
+            parts += [p.strip() for p in _COMMA.split(sentence) if p.strip()]
+        elif sentence:
+            parts.append(sentence)
+    return parts
+
+
+def _size(text: str) -> int:
+    """How much a text says: Chinese characters, and two for each Latin word."""
+    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff") + 2 * len(re.findall(r"[A-Za-z]+", text))
+
+
+def _asks(sentence: str) -> bool:
+    return bool(_ASKS.search(sentence))
+
+
+def _weight(clause: str, told_counts_less: bool) -> float:
+    if _asks(clause):
+        return 1.0
+    if _DONE.search(clause):
+        return DONE_WEIGHT
+    return TOLD_WEIGHT if told_counts_less else 1.0
+
+
+def _without_places(question: str, places: PlaceFinder) -> str:
+    """The question with place names blanked, sentence punctuation kept (it splits long messages)."""
+    pieces = re.split(r"([。！？!?；;\n，,、]+)", question)
+    return "".join(piece if i % 2 else places.find(piece).text for i, piece in enumerate(pieces))
 
 
 _EVERYTHING = re.compile(
@@ -315,31 +484,52 @@ def _strip_fillers(normalized: str) -> str:
     return _FILLER_PATTERN.sub(" ", normalized)
 
 
-def _chinese_phrase_score(phrase: str, question: str, core: str) -> float:
+def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, core: str) -> float:
     """How well a Chinese phrase occurs in the question (both as phonetic keys), 0-100.
 
     Exact occurrence scores 100; the phrase's characters in order with a short gap
     ("二手房…过户") score a little less; a question that is only part of the phrase scores the
-    share it covers, which makes one-word questions ambiguous rather than answered.
+    share it covers, which makes one-word questions ambiguous rather than answered. A match by
+    sound alone (身分证 for 身份证) counts only when most of the phrase's distinctive characters
+    are written right: 施工证 is not 公证.
     """
-    if not question:
-        return 0.0
-    if phrase in question:
-        return 100.0
-    length = len(phrase)
-    if 2 <= len(core) < length and core in phrase:
-        return _fragment_score(len(core), length)
-    common = LCSseq.similarity(phrase, question, score_cutoff=max(length - _allowed_misses(length), 2))
-    if not common:
+    text = phrase.text
+    if not question or not _distinctive(phrase.raw):
+        return 0.0  # 办证, 登记: such words never decide
+    if text in question:
+        return 100.0 if phrase.raw in question_raw or _written_right(phrase.raw, question_raw) else 0.0
+    length = len(text)
+    if 2 <= len(core) < length and core in text:
+        return _fragment_score(len(core), length) if _distinctive(_core_raw(phrase, core)) else 0.0
+    common = LCSseq.similarity(text, question, score_cutoff=max(length - _allowed_misses(length), 2))
+    if not common or not _written_right(phrase.raw, question_raw):
         return 0.0
     if common >= length:
         # All characters in order, with something in between: measure how far apart they are.
-        blocks = [op for op in LCSseq.opcodes(phrase, question) if op.tag == "equal"]
+        blocks = [op for op in LCSseq.opcodes(text, question) if op.tag == "equal"]
         span = blocks[-1].dest_end - blocks[0].dest_start
         return 95.0 * min(1.0, (length + 4) / span)
     if len(question) < length:
         return 0.0
-    return 100.0 * fuzz.partial_ratio(phrase, question, score_cutoff=75) / 100.0
+    return 100.0 * fuzz.partial_ratio(text, question, score_cutoff=75) / 100.0
+
+
+def _distinctive(raw: str) -> str:
+    """The characters of a phrase that name something, without 证, 登记, 办理 and the like."""
+    return "".join(ch for ch in raw if ch not in GENERIC_CHARACTERS)
+
+
+def _written_right(phrase_raw: str, question_raw: str) -> bool:
+    """At least two distinctive characters, and at least half of them as written in the question."""
+    distinctive = set(_distinctive(phrase_raw))
+    right = sum(ch in question_raw for ch in distinctive)
+    return len(distinctive) >= 2 and 2 * right >= len(distinctive)
+
+
+def _core_raw(phrase: _Phrase, core: str) -> str:
+    """The characters of the phrase that a fragment question covers."""
+    start = phrase.text.index(core)
+    return phrase.raw[start:start + len(core)]
 
 
 def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str], word_matches: dict[str, float],

@@ -13,10 +13,13 @@ import re
 from dataclasses import dataclass
 
 from bot.answering.messages import message
-from bot.knowledge.model import KnowledgeBase, Service
+from bot.answering.offices import Stop, needs_district, where_to_go
+from bot.config import TELEGRAM_MESSAGE_LIMIT
+from bot.knowledge.model import KnowledgeBase, Matter, Service
 
-TELEGRAM_LIMIT = 4096
+TELEGRAM_LIMIT = TELEGRAM_MESSAGE_LIMIT
 HTML, PLAIN = "html", "text"
+MATTER_OPTION = "matter:"  # clarification options that are catalogue matters (see bot.answering.matching)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ def checklist_sections(
     fmt: str = HTML,
     answers: dict[str, bool] | None = None,
     today: dt.date | None = None,
+    district: str | None = None,
 ) -> list[Section]:
     """Every part of a one-time notification, as sections in reading order."""
     today = today or dt.date.today()
@@ -71,7 +75,7 @@ def checklist_sections(
     documents = _document_lines(service, language, s, answers, today)
     sections.append(Section(message("section.documents", language), tuple(documents)))
 
-    offices = _office_lines(service, knowledge, language, s)
+    offices = _office_lines(service.offices, knowledge, language, s, district)
     sections.append(Section(message("section.offices", language), tuple(offices)))
 
     sections.append(Section(message("section.steps", language),
@@ -128,19 +132,34 @@ def _document_lines(service: Service, language: str, s: _Style, answers: dict[st
     return documents
 
 
-def _office_lines(service: Service, knowledge: KnowledgeBase, language: str, s: _Style) -> list[str]:
-    """Each office with address, hours and phone; the first one marked when there are several."""
-    offices = []
-    for position, office in enumerate(knowledge.offices_of(service)):
-        first = " " + s.esc(message("office.first", language)) if position == 0 and len(service.offices) > 1 else ""
-        lines = [f"{s.bold(office.name.get(language))}{first}",
-                 s.esc(message("office.address", language, text=office.address.get(language))),
-                 s.esc(message("office.hours", language, text=office.hours.get(language))),
-                 s.esc(message("office.phone", language, text=office.phone))]
-        if office.chief_representative:
-            lines.append(s.esc(message("office.chief", language, text=office.chief_representative.get(language))))
-        offices.append("\n".join(lines))
-    return offices
+def _office_lines(office_ids: tuple[str, ...], knowledge: KnowledgeBase, language: str, s: _Style,
+                  district: str | None) -> list[str]:
+    """Each office with address, hours and phone, the citizen's district first; the first one marked
+    when there are several, and a hint to name the district when that would give an address."""
+    stops = where_to_go(office_ids, knowledge, district)
+    lines = [_office_text(stop, language, s, first=i == 0 and len(stops) > 1) for i, stop in enumerate(stops)]
+    if needs_district(office_ids, knowledge, district):
+        lines.append(s.esc(message("office.choose_district", language)))
+    return lines
+
+
+def _office_text(stop: Stop, language: str, s: _Style, first: bool = False) -> str:
+    office = stop.office
+    lines = [s.bold(office.name.get(language)) + (" " + s.esc(message("office.first", language)) if first else "")]
+    if office.address:
+        lines.append(s.esc(message("office.address", language, text=office.address.get(language))))
+    else:
+        lines[0] += " " + s.esc(message("office.to_confirm", language))
+    if stop.instead:
+        lines.append(s.esc(message("office.ask_centre", language, centre=stop.instead.name.get(language),
+                                   address=stop.instead.address.get(language), phone=stop.instead.phone or "12345")))
+    if office.hours:
+        lines.append(s.esc(message("office.hours", language, text=office.hours.get(language))))
+    if office.phone:
+        lines.append(s.esc(message("office.phone", language, text=office.phone)))
+    if office.chief_representative:
+        lines.append(s.esc(message("office.chief", language, text=office.chief_representative.get(language))))
+    return "\n".join(lines)
 
 
 def _time_limit_lines(service: Service, language: str, s: _Style, today: dt.date) -> list[str]:
@@ -165,9 +184,9 @@ def _time_limit_lines(service: Service, language: str, s: _Style, today: dt.date
 
 def render_checklist(service: Service, knowledge: KnowledgeBase, language: str, fmt: str = HTML,
                      answers: dict[str, bool] | None = None, today: dt.date | None = None,
-                     limit: int = TELEGRAM_LIMIT) -> list[str]:
+                     limit: int = TELEGRAM_LIMIT, district: str | None = None) -> list[str]:
     """The complete checklist as one message, or as few as the length limit allows."""
-    sections = checklist_sections(service, knowledge, language, fmt, answers, today)
+    sections = checklist_sections(service, knowledge, language, fmt, answers, today, district)
     return split_sections(sections, _Style(fmt), message("continued", language), limit)
 
 
@@ -301,10 +320,39 @@ def render_event(event, knowledge: KnowledgeBase, language: str, fmt: str = HTML
     return split_sections(sections, _Style(fmt), message("continued", language), limit)
 
 
+def option_name(option: str, knowledge: KnowledgeBase, language: str) -> str:
+    """The name of a clarification option: a service, or a catalogue matter ("matter:<id>")."""
+    if option.startswith(MATTER_OPTION):
+        return knowledge.matters[option[len(MATTER_OPTION):]].name.get(language)
+    return knowledge.services[option].name.get(language)
+
+
 def render_clarify(options: list[str] | tuple[str, ...], knowledge: KnowledgeBase, language: str, fmt: str = HTML) -> str:
     """The question that asks the citizen which service they mean, listing the options."""
     s = _Style(fmt)
     lines = [s.esc(message("clarify", language))]
-    lines += [f"{i}. {s.esc(knowledge.services[o].name.get(language))}" for i, o in enumerate(options, 1)]
+    lines += [f"{i}. {s.esc(option_name(o, knowledge, language))}" for i, o in enumerate(options, 1)]
     return "\n".join(lines)
+
+
+def render_note(key: str, language: str, fmt: str = HTML, **values) -> str:
+    """One sentence of messages.yaml, escaped for the format."""
+    return _Style(fmt).esc(message(key, language, **values))
+
+
+def render_referral(matter: Matter, knowledge: KnowledgeBase, language: str, fmt: str = HTML, *, case_id: int,
+                    due: str | None, district: str | None = None) -> list[str]:
+    """A matter the knowledge base has no checklist for: who handles it, where, and that a person will follow up."""
+    s = _Style(fmt)
+    name = matter.name.get(language)
+    lead = message("refer.lead", language, name=name, case_id=case_id, due=due) if due else \
+        message("refer.lead_offline", language, name=name, case_id=case_id)
+    items = [s.bold(name), s.esc(lead)]
+    items += [_office_text(stop, language, s) for stop in where_to_go((matter.office,), knowledge, district)]
+    if matter.online:
+        items.append(s.esc(message("refer.online", language, text=matter.online.get(language)))
+                     + (" " + s.link(matter.online_url) if matter.online_url else ""))
+    if matter.sibling and matter.sibling in knowledge.services:
+        items.append(s.esc(message("refer.sibling", language, service=knowledge.services[matter.sibling].name.get(language))))
+    return split_sections([Section("", tuple(items))], s, message("continued", language), TELEGRAM_LIMIT)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+SUBFOLDERS = ("services", "events", "offices", "catalogue")
+
 
 def knowledge_files(directory: Path) -> list[Path]:
     """Every YAML file that makes up a knowledge base, in a stable order."""
-    return (sorted(directory.glob("*.yaml")) + sorted((directory / "services").glob("*.yaml"))
-            + sorted((directory / "events").glob("*.yaml")))
+    return sorted(directory.glob("*.yaml")) + [path for folder in SUBFOLDERS
+                                               for path in sorted((directory / folder).glob("*.yaml"))]
 
 
 def content_version(directory: Path) -> str:

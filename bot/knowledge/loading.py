@@ -11,14 +11,19 @@ from pathlib import Path
 from bot.knowledge.model import (
     Category,
     Condition,
+    District,
     Document,
     Event,
     EventStep,
+    Family,
     Fee,
     KnowledgeBase,
+    Matter,
     Office,
     Online,
+    Review,
     Service,
+    Source,
     Text,
     TimeLimit,
     TimeLimitChange,
@@ -48,11 +53,39 @@ def load_knowledge(directory: str | Path, today: dt.date | None = None) -> Knowl
 def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
     """Turn validated raw YAML data into a KnowledgeBase."""
     offices = {o["id"]: _office(o) for o in raw.offices}
+    offices.update((o["id"], _office(o, district)) for district, o in raw.local_offices)
     categories = {c["id"]: Category(c["id"], Text.parse(c["name"])) for c in raw.categories}
     services = {d["id"]: _service(d, path) for path, d in raw.services}
     raw_events = {d["id"]: (path, d) for path, d in raw.events}
     events = {eid: _event(eid, raw_events) for eid in raw_events}
-    return KnowledgeBase(directory, version, offices, categories, services, events)
+    matters = {m["id"]: _matter(m, path) for path, m in raw.matters}
+    districts = {d["id"]: District(d["id"], Text.parse(d["name"]), tuple(str(a) for a in d.get("aliases", ())),
+                                   d.get("kind", "district")) for d in raw.districts}
+    families = {f["id"]: Family(f["id"], Text.parse(f["name"]), tuple(f["words"]), tuple(f["services"]))
+                for f in raw.families}
+    local = {(o.type, o.district): o for o in offices.values() if o.type and o.district}
+    return KnowledgeBase(directory, version, offices, categories, services, events, matters, districts, families,
+                         local)
+
+
+def _sources(raw: list | None) -> tuple[Source, ...]:
+    return tuple(Source(title=s["title"], retrieved=_date(s["retrieved"]), article=s.get("article"), url=s.get("url"),
+                        covers=tuple(s.get("covers", ())), note=s.get("note")) for s in raw or ())
+
+
+def _review(raw: dict | None) -> Review | None:
+    if raw is None:
+        return None
+    return Review(office=raw["office"], reviewed_by=raw["reviewed_by"], reviewed_on=_date(raw["reviewed_on"]),
+                  next_review=_date(raw["next_review"]), method=raw["method"], note=raw.get("note"))
+
+
+def _matter(raw: dict, path: Path) -> Matter:
+    online = raw.get("online") or {}
+    return Matter(id=raw["id"], name=Text.parse(raw["name"]), aliases=tuple(str(a) for a in raw.get("aliases", ())),
+                  office=raw["office"], kind=raw["kind"], sibling=raw.get("sibling"),
+                  online=Text.parse({k: v for k, v in online.items() if k in ("zh", "en")}) if online else None,
+                  online_url=online.get("url"), source_file=str(path))
 
 
 def _event(event_id: str, raw_events: dict) -> Event:
@@ -99,16 +132,21 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
-def _office(raw: dict) -> Office:
+def _office(raw: dict, district: str | None = None) -> Office:
     return Office(
         id=raw["id"],
         name=Text.parse(raw["name"]),
-        level=raw["level"],
-        address=Text.parse(raw["address"]),
-        hours=Text.parse(raw["hours"]),
-        phone=raw["phone"],
+        level=raw.get("level", "district"),
+        address=Text.parse(raw.get("address")),
+        hours=Text.parse(raw.get("hours")),
+        phone=raw.get("phone"),
         website=raw.get("website"),
         chief_representative=Text.parse(raw.get("chief_representative")),
+        by_district=raw.get("by_district", False),
+        type=raw.get("type"),
+        district=district,
+        to_confirm=raw.get("to_confirm", False) or raw.get("address") is None,
+        sources=_sources(raw.get("sources")),
     )
 
 
@@ -170,4 +208,6 @@ def _service(raw: dict, path: Path) -> Service:
         appeal=Text.parse(raw["refusal"]["appeal"]),
         updated=_date(raw["updated"]),
         source_file=str(path),
+        sources=_sources(raw.get("sources")),
+        review=_review(raw.get("review")),
     )

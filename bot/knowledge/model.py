@@ -45,15 +45,60 @@ class Dated:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where facts come from: a law and its article, or an official page."""
+
+    title: str
+    retrieved: dt.date
+    article: str | None = None
+    url: str | None = None
+    covers: tuple[str, ...] = ()  # fact groups it supports; empty = the whole entry
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """Who checked an entry, when, and how; the checklist says so in its last line."""
+
+    office: str
+    reviewed_by: str
+    reviewed_on: dt.date
+    next_review: dt.date
+    method: str  # office_sign_off | text_check | unverified
+    note: str | None = None
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.next_review < today
+
+
+SIGNED_OFF, TEXT_CHECK, UNVERIFIED = "office_sign_off", "text_check", "unverified"
+
+
+@dataclass(frozen=True)
+class District:
+    id: str
+    name: Text
+    aliases: tuple[str, ...]
+    kind: str  # district | development_zone
+
+
+@dataclass(frozen=True)
 class Office:
+    """A place to go, or an office TYPE ("the district marriage registry") that resolves per district."""
+
     id: str
     name: Text
     level: str
-    address: Text
-    hours: Text
-    phone: str
+    address: Text | None  # None: no source gives it yet (to_confirm)
+    hours: Text | None
+    phone: str | None
     website: str | None = None
     chief_representative: Text | None = None
+    by_district: bool = False  # a type: the concrete office depends on the citizen's district
+    type: str | None = None  # the type this concrete office is one of
+    district: str | None = None
+    to_confirm: bool = False  # address or hours not yet confirmed from a reliable source
+    sources: tuple[Source, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,9 +191,36 @@ class Service:
     appeal: Text
     updated: dt.date
     source_file: str
+    sources: tuple[Source, ...] = ()
+    review: Review | None = None
 
     def condition(self, condition_id: str) -> Condition | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
+
+
+@dataclass(frozen=True)
+class Matter:
+    """A matter of the city's catalogue (政务服务事项清单) with no full checklist here yet: who handles it."""
+
+    id: str
+    name: Text
+    aliases: tuple[str, ...]
+    office: str
+    kind: str
+    sibling: str | None = None  # one of our services a citizen could confuse it with
+    online: Text | None = None
+    online_url: str | None = None
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class Family:
+    """Services citizens name by one word (身份证, 公积金): a question saying no more gets a choice."""
+
+    id: str
+    name: Text
+    words: tuple[str, ...]
+    services: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -196,6 +268,10 @@ class KnowledgeBase:
     categories: dict[str, Category]
     services: dict[str, Service]
     events: dict[str, Event] = field(default_factory=dict)
+    matters: dict[str, Matter] = field(default_factory=dict)
+    districts: dict[str, District] = field(default_factory=dict)
+    families: dict[str, Family] = field(default_factory=dict)
+    local_offices: dict[tuple[str, str], Office] = field(default_factory=dict)  # (type, district) -> office
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def services_in(self, category_id: str) -> list[Service]:
@@ -203,3 +279,10 @@ class KnowledgeBase:
 
     def offices_of(self, service: Service) -> list[Office]:
         return [self.offices[o] for o in service.offices]
+
+    def local_office(self, office_type: str, district: str | None) -> Office | None:
+        """The concrete office of a type in a district ("洪山区婚姻登记处"), if the knowledge base has one."""
+        return self.local_offices.get((office_type, district)) if district else None
+
+    def district_offices(self, district: str) -> list[Office]:
+        return [o for (_, d), o in self.local_offices.items() if d == district]

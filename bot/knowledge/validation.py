@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -51,6 +52,10 @@ class RawKnowledge:
     categories: list[dict] = field(default_factory=list)
     services: list[tuple[Path, dict]] = field(default_factory=list)
     events: list[tuple[Path, dict]] = field(default_factory=list)
+    districts: list[dict] = field(default_factory=list)
+    local_offices: list[tuple[str, dict]] = field(default_factory=list)  # (district id, office)
+    matters: list[tuple[Path, dict]] = field(default_factory=list)
+    families: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -248,6 +253,8 @@ class _Checker:
         categories, _ = self._parse_list("categories.yaml", "categories.schema.json", "categories")
         self.raw.offices, self.raw.categories = offices, categories
         self._check_offices(offices, offices_src)
+        self.raw.districts, _ = self._parse_list("districts.yaml", "districts.schema.json", "districts")
+        self._check_local_offices(offices)
         office_ids = {o["id"] for o in offices}
         category_ids = {c["id"] for c in categories}
         service_files = sorted((self.directory / "services").glob("*.yaml"))
@@ -261,7 +268,12 @@ class _Checker:
                 continue
             self._check_service(data, source, office_ids, category_ids, seen, alias_owner)
             self.raw.services.append((path, data))
-        self._check_events({sid for sid in seen})
+        # A service whose file has errors still exists: references to it are not errors of their own.
+        service_ids = set(seen) | {path.stem for path in service_files}
+        self._check_events(service_ids)
+        self._check_catalogue(office_ids, service_ids, alias_owner)
+        self._check_families(service_ids)
+        self._check_district_coverage(offices)
         return Checked(self.raw, self.problems, content_version(self.directory))
 
     def _check_events(self, service_ids: set[str]) -> None:
@@ -376,6 +388,7 @@ class _Checker:
                      "remove it or mark the documents it decides with 'condition: " + cond + "'.")
         for i, fee in enumerate(data["fees"]):
             self._check_dates(fee, source, ("fees", i), sid)
+        self._check_provenance(data, source, office_ids)
         if dt.date.fromisoformat(data["updated"]) > self.today:
             self.add(ERROR, source, ("updated",), sid,
                      f"'{sid}' says it was updated on {data['updated']}, which is in the future; use the date of the edit.")
@@ -417,6 +430,136 @@ class _Checker:
         for at in missing:
             self.add(WARNING, source, at, entry,
                      f"{describe(at)} of '{entry}' has no English text; add an 'en:' line so English-speaking citizens get it too.")
+
+
+    # -- provenance, districts and the catalogue ----------------------------------------------
+
+    def _check_provenance(self, data, source, office_ids):
+        """Every fact needs a source and an office that signed it off (or a plain 'unverified')."""
+        sid, review = data["id"], data.get("review")
+        if not data.get("sources"):
+            self.add(WARNING, source, ("id",), sid,
+                     f"'{sid}' has no sources; add 'sources:' naming the law and article or the official page "
+                     "each fact group comes from.")
+        if review is None:
+            self.add(WARNING, source, ("id",), sid,
+                     f"'{sid}' has no review; add 'review:' with the office that checked it, who, when "
+                     "(reviewed_on), the next_review date and the method.")
+            return
+        if review["office"] not in office_ids:
+            self.add(ERROR, source, ("review", "office"), sid,
+                     f"the review of '{sid}' names the office '{review['office']}', which is not in offices.yaml; "
+                     "fix the spelling or add the office there.")
+        if review["next_review"] < self.today.isoformat():
+            self.add(WARNING, source, ("review", "next_review"), sid,
+                     f"the review of '{sid}' was due on {review['next_review']}; have {review['office']} check the "
+                     "entry again, then update reviewed_on and next_review.")
+
+    def _check_local_offices(self, offices):
+        """offices/<district>.yaml: each district's own offices, each an instance of a type in offices.yaml."""
+        types = {o["id"] for o in offices}
+        districts = {d["id"] for d in self.raw.districts}
+        seen = set(types)
+        for path in sorted((self.directory / "offices").glob("*.yaml")):
+            data, source = self.parse(path, "district_offices.schema.json")
+            if data is None:
+                continue
+            district = data["district"]
+            if district != path.stem or district not in districts:
+                self.add(ERROR, source, ("district",), district,
+                         f"'{district}' must be a district id from districts.yaml and equal the file name "
+                         f"({path.stem}); fix one of them.")
+                continue
+            for i, office in enumerate(data["offices"]):
+                oid = office["id"]
+                if oid in seen:
+                    self.add(ERROR, source, ("offices", i, "id"), oid,
+                             f"the office id '{oid}' is used twice; give each office its own id.")
+                seen.add(oid)
+                if office["type"] not in types:
+                    self.add(ERROR, source, ("offices", i, "type"), oid,
+                             f"office '{oid}' has the type '{office['type']}', which is not in offices.yaml; "
+                             "use the id of the office type it is one of.")
+                if office.get("address") and not office.get("sources"):
+                    self.add(WARNING, source, ("offices", i, "address"), oid,
+                             f"office '{oid}' has an address but no source; add 'sources:' saying where the "
+                             "address comes from, or set address: null and to_confirm: true.")
+                self.raw.local_offices.append((district, office))
+
+    def _check_district_coverage(self, offices):
+        """A service handled per district needs that district's office for every district."""
+        used = {office for _, data in self.raw.services for office in data["offices"]}
+        present = {(o["type"], d) for d, o in self.raw.local_offices}
+        for office in offices:
+            if not office.get("by_district") or office["id"] not in used:
+                continue
+            missing = [d["id"] for d in self.raw.districts if (office["id"], d["id"]) not in present]
+            if missing:
+                self.add(WARNING, None, None, office["id"],
+                         f"the office type '{office['id']}' has no office of its own in {', '.join(missing)}; "
+                         f"add one to offices/<district>.yaml (address: null and to_confirm: true when unknown).")
+
+    def _check_families(self, service_ids):
+        families, source = self._parse_list("families.yaml", "families.schema.json", "families")
+        owner: dict[str, str] = {}
+        for i, family in enumerate(families):
+            for j, sid in enumerate(family.get("services", ())):
+                if sid not in service_ids:
+                    self.add(ERROR, source, ("families", i, "services", j), family["id"],
+                             f"family '{family['id']}' names the service '{sid}', which does not exist; fix the "
+                             "spelling or remove it.")
+            for j, word in enumerate(family.get("words", ())):
+                key = phrase_key(word)
+                if owner.setdefault(key, family["id"]) != family["id"]:
+                    self.add(ERROR, source, ("families", i, "words", j), family["id"],
+                             f"the word '{word}' of family '{family['id']}' also belongs to family '{owner[key]}'; "
+                             "a question with only that word must lead to one choice. Keep it in one family.")
+        self.raw.families = families
+
+    def _check_catalogue(self, office_ids, service_ids, alias_owner):
+        """catalogue/*.yaml: matters without a checklist; their names must not be taken by a service."""
+        office_ids = office_ids | {o["id"] for _, o in self.raw.local_offices}
+        service_phrases = {phrase_key(phrase): sid for phrase, (sid, _) in alias_owner.items()}
+        for _, data in self.raw.services:
+            service_phrases.update({phrase_key(data["name"]["zh"]): data["id"]})
+        seen: dict[str, str] = {}
+        matter_phrases: dict[str, str] = {}
+        for path in sorted((self.directory / "catalogue").glob("*.yaml")):
+            data, source = self.parse(path, "catalogue.schema.json")
+            if data is None:
+                continue
+            for i, matter in enumerate(data["matters"]):
+                mid = matter["id"]
+                if mid in seen or mid in service_ids:
+                    self.add(ERROR, source, ("matters", i, "id"), mid,
+                             f"the id '{mid}' is already used by {seen.get(mid) or 'a service'}; give the matter its own id.")
+                seen[mid] = source.name
+                if matter["office"] not in office_ids:
+                    self.add(ERROR, source, ("matters", i, "office"), mid,
+                             f"matter '{mid}' names the office '{matter['office']}', which is not in offices.yaml; "
+                             "fix the spelling or add the office there.")
+                if matter.get("sibling") and matter["sibling"] not in service_ids:
+                    self.add(ERROR, source, ("matters", i, "sibling"), mid,
+                             f"matter '{mid}' names the sibling service '{matter['sibling']}', which does not exist; "
+                             "use a service id from services/ or remove the line.")
+                for j, phrase in enumerate([matter["name"]["zh"], *matter["aliases"]]):
+                    key = phrase_key(phrase)
+                    where = ("matters", i, "aliases", j - 1) if j else ("matters", i, "name")
+                    if key in service_phrases:
+                        self.add(ERROR, source, where, mid,
+                                 f"'{phrase}' of matter '{mid}' is also a name or alias of the service "
+                                 f"'{service_phrases[key]}'; a question using it would not know which is meant. "
+                                 "Make the alias more specific or remove it.")
+                    elif matter_phrases.setdefault(key, mid) != mid:
+                        self.add(WARNING, source, where, mid,
+                                 f"'{phrase}' of matter '{mid}' is also used by matter '{matter_phrases[key]}'; "
+                                 "keep it on one of them.")
+                self.raw.matters.append((path, matter))
+
+
+def phrase_key(phrase: str) -> str:
+    """Names compared the way citizens type them: width, case and punctuation do not matter."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(phrase)).lower())
 
 
 def _event_cycle(start: str, sources: dict) -> list[str] | None:

@@ -50,7 +50,8 @@ _SCHEMA = {
     "inquiries": (
         {"id": int, "at": str, "channel": str, "user_id": str, "chat_id": str, "language": str, "text": str,
          "action": str, "service_id": str, "options": str, "score": float, "kb_version": str, "reply": str,
-         "messages": str, "update_id": int, "case_id": int, "answers": str, "event_id": str},
+         "messages": str, "update_id": int, "case_id": int, "answers": str, "event_id": str, "matter_id": str,
+         "district": str},
         {"not_null": {"at", "channel", "user_id", "text", "action", "kb_version", "reply"}},
     ),
     "cases": (
@@ -85,7 +86,7 @@ _SCHEMA = {
     # Which case a message in the staff chat belongs to, so that a reply to it reaches the citizen.
     "message_links": ({"chat_id": str, "message_id": int, "case_id": int}, {"pk": ("chat_id", "message_id")}),
     # Per-chat preferences and the state of short conversations (language, tailoring), kept across restarts.
-    "chats": ({"chat_id": str, "language": str, "flow": str, "updated_at": str}, {"pk": "chat_id"}),
+    "chats": ({"chat_id": str, "language": str, "flow": str, "updated_at": str, "district": str}, {"pk": "chat_id"}),
 }
 
 _APPEND_ONLY_TRIGGERS = """
@@ -116,8 +117,14 @@ class Ledger:
 
     def _create(self) -> None:
         for name, (columns, options) in _SCHEMA.items():
-            self.db[name].create(columns, pk=options.get("pk", "id"), not_null=options.get("not_null"),
-                                 if_not_exists=True)
+            table = self.db[name]
+            if table.exists():
+                # A ledger from an earlier version: add the columns it lacks (never transform: that drops triggers).
+                for column, kind in columns.items():
+                    if column not in table.columns_dict:
+                        table.add_column(column, kind)
+            else:
+                table.create(columns, pk=options.get("pk", "id"), not_null=options.get("not_null"))
         self.db.executescript(_APPEND_ONLY_TRIGGERS)
         self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL")
         self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS inquiries_update ON inquiries(update_id) WHERE update_id IS NOT NULL")
@@ -143,7 +150,7 @@ class Ledger:
             "messages": json.dumps(list(inquiry.messages or (inquiry.reply,)), ensure_ascii=False),
             "update_id": inquiry.update_id, "case_id": case_id,
             "answers": json.dumps(inquiry.answers, ensure_ascii=False) if inquiry.answers else None,
-            "event_id": inquiry.event_id,
+            "event_id": inquiry.event_id, "matter_id": inquiry.matter_id, "district": inquiry.district,
         }
         return self._insert("inquiries", row)
 
@@ -372,7 +379,8 @@ class Ledger:
         """Inquiries without their text and replies (the bulk of the file), for reports over long windows."""
         return [Inquiry.from_row({**row, "channel": "", "chat_id": None, "language": "", "text": "", "reply": ""})
                 for row in self.db.query(
-                    "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id FROM inquiries "
+                    "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id, matter_id "
+                    "FROM inquiries "
                     "WHERE at >= ? ORDER BY id", [iso(since)])]
 
     # -- key/value state (polling offset and the like) ----------------------------------

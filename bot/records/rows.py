@@ -58,6 +58,8 @@ class Inquiry(_Record):
     answers: dict[str, bool] | None = None
     messages: tuple[str, ...] = ()  # the reply as sent, message by message; `reply` joins them
     event_id: str | None = None  # a life event answered as one bundle
+    matter_id: str | None = None  # a catalogue matter the citizen was referred to
+    district: str | None = None  # the citizen's district, when known
     id: int | None = None  # set once recorded
     at: dt.datetime | None = None
     case_id: int | None = None
@@ -182,6 +184,7 @@ class ChatState(_Record):
     chat_id: str
     language: str | None = None
     flow: str | None = None
+    district: str | None = None  # remembered from a question or a /district choice
 
 
 @dataclass(frozen=True)

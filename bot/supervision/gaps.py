@@ -35,7 +35,8 @@ MAX_ALIASES = 5
 class GapQuestion:
     inquiry_id: int
     text: str
-    reason: str  # "escalate" or "ask_person"
+    reason: str  # "escalate", "refer" or "ask_person"
+    matter_id: str | None = None  # the catalogue matter a referred question was sent to
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,15 @@ def gap_questions(ledger: Ledger, since: dt.datetime, until: dt.datetime | None 
         key = (row.user_id, normalize(row.text))
         if key not in seen:  # asking a person after an answer records the question twice
             seen.add(key)
-            found.append(GapQuestion(row.id, row.text, reason))
+            found.append(GapQuestion(row.id, row.text, reason, row.matter_id))
 
     # 'ask a person' first: that question was answered, and the escalation that followed repeats it.
     for feedback in ledger.feedback_since(since):
         if feedback.value == "ask_person" and feedback.at <= until:
             add(ledger.inquiry(feedback.inquiry_id), "ask_person")
     for row in ledger.inquiries_since(since):
-        if row.action == "escalate":
-            add(row, "escalate")
+        if row.action in ("escalate", "refer"):
+            add(row, row.action)
     return sorted(found, key=lambda q: q.inquiry_id)
 
 
@@ -214,7 +215,8 @@ def find_gaps(ledger: Ledger, matcher: Matcher, since: dt.datetime, until: dt.da
 # -- formatting -----------------------------------------------------------------------------------
 
 NOT_CLOSE = "no service is close: consider a new service or an `excludes` entry"
-REASONS = {"escalate": "转人工 escalated", "ask_person": "找人工 asked for a person after an answer"}
+REASONS = {"escalate": "转人工 escalated", "ask_person": "找人工 asked for a person after an answer",
+           "refer": "转办 referred to a matter with no checklist yet"}
 
 
 def _finding(gap: Gap) -> str:
@@ -254,6 +256,11 @@ def format_gaps(gaps: list[Gap], since: dt.datetime, until: dt.datetime, timezon
              f"{total} 个问题 questions in {len(gaps)} 组 groups, {window}"]
     if not gaps:
         lines.append("没有转人工或找人工的问题 No escalated or 'ask a person' questions in this window.")
+    referred = Counter(q.matter_id for gap in gaps for q in gap.questions if q.matter_id)
+    if referred:
+        heading = "转办最多的事项（暂无清单，可优先编写）Most referred matters: checklists to write next"
+        lines += ["", f"## {heading}" if markdown else heading, ""]
+        lines += [f"{'- ' if markdown else '  '}{matter}: {count}" for matter, count in referred.most_common()]
     for number, gap in enumerate(gaps, start=1):
         lines += ["", *_gap_lines(number, gap, markdown)]
     return "\n".join(lines) + "\n"

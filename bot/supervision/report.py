@@ -39,7 +39,8 @@ PURGE_MARKER = "[purged]"  # what `python -m bot purge` writes over citizens' id
 UNMATCHED = "unmatched"
 SHANGHAI = "Asia/Shanghai"
 ANSWERED_ACTIONS = ("answer", "chosen")
-QUESTION_ACTIONS = ("answer", "clarify", "escalate", "chosen")
+QUESTION_ACTIONS = ("answer", "clarify", "escalate", "refer", "chosen")
+MATTER = "matter:"
 
 
 # -- time windows -----------------------------------------------------------------------------
@@ -105,6 +106,7 @@ class Tally:
     answered: int = 0
     clarified: int = 0
     escalated: int = 0
+    referred: int = 0
     cases: int = 0
     overdue: int = 0
     still_open: int = 0
@@ -140,6 +142,7 @@ class Tally:
         self.answered += action in ANSWERED_ACTIONS
         self.clarified += action == "clarify"
         self.escalated += action == "escalate"
+        self.referred += action == "refer"
 
     def count_case(self, case: Case, now: dt.datetime) -> None:
         self.cases += 1
@@ -242,7 +245,7 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
         day = days[row.at.astimezone(timezone).date()]
         day.answered += row.action in ANSWERED_ACTIONS
         day.clarified += row.action == "clarify"
-        day.escalated += row.action == "escalate"
+        day.escalated += row.action in ("escalate", "refer")  # both went to a person
     for case in cases:
         for tally in tallies(_case_service(case)):
             tally.count_case(case, until)
@@ -258,24 +261,27 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
 def _inquiry_service(row: Inquiry) -> str:
     if row.service_id:
         return row.service_id
+    if row.matter_id:
+        return MATTER + row.matter_id
     if row.action == "clarify" and row.options:
         return row.options[0]
     return UNMATCHED
 
 
 def _case_service(case: Case) -> str:
-    # Guesses can name life events (event:...); a case belongs to the best service guess.
+    # Guesses can name life events (event:...); a case belongs to the best service (or matter) guess.
     guesses = [g for g in case.guesses if not g.startswith(EVENT_PREFIX)]
     return guesses[0] if guesses else UNMATCHED
 
 
 def _offices_of(knowledge: KnowledgeBase, service_key: str) -> tuple[str, ...]:
     service = knowledge.services.get(service_key)
-    return service.offices if service else (UNMATCHED,)
+    matter = knowledge.matters.get(service_key.removeprefix(MATTER))
+    return service.offices if service else (matter.office,) if matter else (UNMATCHED,)
 
 
 def _service_name(knowledge: KnowledgeBase, key: str) -> tuple[str, str]:
-    service = knowledge.services.get(key)
+    service = knowledge.services.get(key) or knowledge.matters.get(key.removeprefix(MATTER))
     if service:
         return service.name.zh, service.name.en or ""
     return ("未匹配", "unmatched") if key == UNMATCHED else (key, "(not in the knowledge base)")
@@ -310,6 +316,7 @@ COLUMNS: tuple[tuple[str, Callable[[Tally], str]], ...] = (
     ("已答 answered", lambda t: str(t.answered)),
     ("澄清 clarified", lambda t: str(t.clarified)),
     ("转人工 escalated", lambda t: str(t.escalated)),
+    ("转办 referred", lambda t: str(t.referred)),
     ("工单 cases", lambda t: str(t.cases)),
     ("认领 claim (median)", lambda t: human_duration(t.median_claim)),
     ("首答 first answer (median)", lambda t: human_duration(t.median_first_answer)),
@@ -394,7 +401,7 @@ def format_markdown(report: Report) -> str:
 
 # -- CSV --------------------------------------------------------------------------------------------
 
-CSV_FIELDS = ("level", "key", "name_zh", "name_en", "inquiries", "answered", "clarified", "escalated",
+CSV_FIELDS = ("level", "key", "name_zh", "name_en", "inquiries", "answered", "clarified", "escalated", "referred",
               "cases_opened", "median_claim_seconds", "median_claim", "median_first_answer_seconds",
               "median_first_answer", "overdue", "still_open", "rating_1", "rating_2", "rating_3", "rating_4",
               "rating_5", "ratings", "rating_average", "helpful", "helpful_rate", "window_from", "window_to",
@@ -408,7 +415,7 @@ def _csv_row(level: str, tally: Tally, report: Report) -> dict:
     return {
         "level": level, "key": tally.key, "name_zh": tally.name_zh, "name_en": tally.name_en,
         "inquiries": tally.inquiries, "answered": tally.answered, "clarified": tally.clarified,
-        "escalated": tally.escalated, "cases_opened": tally.cases,
+        "escalated": tally.escalated, "referred": tally.referred, "cases_opened": tally.cases,
         "median_claim_seconds": number(tally.median_claim, 0), "median_claim": human_duration(tally.median_claim),
         "median_first_answer_seconds": number(tally.median_first_answer, 0),
         "median_first_answer": human_duration(tally.median_first_answer),
