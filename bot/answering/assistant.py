@@ -19,9 +19,9 @@ from bot.answering.text import detect_language
 from bot.config import Config, Thresholds
 from bot.knowledge.loading import build_knowledge, load_knowledge
 from bot.knowledge.model import KnowledgeBase
-from bot.records.cases import add_business_hours, local_time
 from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
+from bot.records.workdays import WorkingTime, local_time
 
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
@@ -102,6 +102,14 @@ class Assistant:
         self.config = config
         # Untailored checklists are the same for every citizen on a day: render each once.
         self._rendered: dict[tuple, tuple[str, ...]] = {}
+        self._working_time = WorkingTime(config.business_hours, store.current.knowledge.calendar)
+
+    def working_time(self) -> WorkingTime:
+        """Business hours on the working days of the live knowledge base's calendar."""
+        calendar = self.store.current.knowledge.calendar
+        if self._working_time.local is not calendar:  # reloaded: its calendar.yaml may have changed
+            self._working_time = WorkingTime(self.config.business_hours, calendar)
+        return self._working_time
 
     def ask(self, text: str | None, *, channel: str, user_id: str, chat_id: str | None = None,
             language: str | None = None, fmt: str = HTML, update_id: int | None = None) -> Reply:
@@ -239,7 +247,7 @@ class Assistant:
                 case_id = self.ledger.open_case(
                     channel=inquiry.channel, user_id=inquiry.user_id, chat_id=inquiry.chat_id, language=language,
                     question=inquiry.text, guesses=guesses, due_at=due_at, kb_version=snapshot.knowledge.version)
-            reply_text = self.escalation_text(case_id, due_at, language)
+            reply_text = self.escalation_text(case_id, due_at, language, inquiry.channel)
             inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply=reply_text, messages=(reply_text,)),
                                                     case_id=case_id)
             if existing:
@@ -249,21 +257,25 @@ class Assistant:
                 self.ledger.link_inquiry(case_id, inquiry_id)
         return Reply(decision, language, (reply_text,), inquiry_id, case_id, snapshot.knowledge.version, due_at)
 
-    def escalation_text(self, case_id: int, due_at: dt.datetime | None, language: str) -> str:
+    def escalation_text(self, case_id: int, due_at: dt.datetime | None, language: str, channel: str = "") -> str:
         if due_at is None:
             return message("escalate.offline", language, case_id=case_id)
-        return message("escalate", language, case_id=case_id,
-                       due=local_time(due_at, self.config.business_hours, language))
+        # Offline, no one can push a reply to the terminal: say how it arrives instead.
+        key = "escalate.console" if channel == "console" else "escalate"
+        return message(key, language, case_id=case_id, due=local_time(due_at, self.config.business_hours))
+
+    def response_hours(self, service_id: str | None) -> float:
+        """The committed response time of a case: its service's lead office's, else CASE_DEFAULT_HOURS.
+
+        A service's committed days are the time to deliver the service, not to answer a question."""
+        knowledge = self.store.current.knowledge
+        service = knowledge.services.get(service_id) if service_id else None
+        office = knowledge.offices.get(service.offices[0]) if service and service.offices else None
+        return office.response_hours if office and office.response_hours else self.config.default_case_hours
 
     def due_for(self, service_id: str | None) -> dt.datetime:
-        """When a case must be answered: the service's committed days, else the default, in business hours."""
-        hours = self.config.default_case_hours
-        service = self.store.current.knowledge.services.get(service_id) if service_id else None
-        if service and service.time_limit.committed_days:
-            business = self.config.business_hours
-            day_length = dt.datetime.combine(dt.date.today(), business.end) - dt.datetime.combine(dt.date.today(), business.start)
-            hours = service.time_limit.committed_days * day_length.total_seconds() / 3600
-        return add_business_hours(self.ledger.now(), hours, self.config.business_hours)
+        """When a case must be answered: the response hours in business hours, on working days."""
+        return self.working_time().add(self.ledger.now(), self.response_hours(service_id))
 
 
 def replayed(inquiry: Inquiry) -> Reply:

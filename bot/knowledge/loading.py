@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bot.knowledge.calendar import build_calendar
 from bot.knowledge.model import (
     Category,
     Condition,
@@ -52,7 +53,8 @@ def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
     services = {d["id"]: _service(d, path) for path, d in raw.services}
     raw_events = {d["id"]: (path, d) for path, d in raw.events}
     events = {eid: _event(eid, raw_events) for eid in raw_events}
-    return KnowledgeBase(directory, version, offices, categories, services, events)
+    return KnowledgeBase(directory, version, offices, categories, services, events,
+                         calendar=build_calendar(raw.calendar))
 
 
 def _event(event_id: str, raw_events: dict) -> Event:
@@ -109,6 +111,7 @@ def _office(raw: dict) -> Office:
         phone=raw["phone"],
         website=raw.get("website"),
         chief_representative=Text.parse(raw.get("chief_representative")),
+        response_hours=raw.get("response_hours"),
     )
 
 

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.knowledge.calendar import LocalCalendar
+
 LANGUAGES = ("zh", "en")
 
 
@@ -54,6 +56,7 @@ class Office:
     phone: str
     website: str | None = None
     chief_representative: Text | None = None
+    response_hours: float | None = None  # business hours to answer a case about its services (CASE_DEFAULT_HOURS)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ class KnowledgeBase:
     categories: dict[str, Category]
     services: dict[str, Service]
     events: dict[str, Event] = field(default_factory=dict)
+    calendar: LocalCalendar = field(default_factory=LocalCalendar)  # calendar.yaml
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def services_in(self, category_id: str) -> list[Service]:
