@@ -7,6 +7,7 @@ add their own presentation (buttons, prompts). Nothing here imports telegram.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import unicodedata
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
 from bot.records.workdays import WorkingTime, local_time
 
+log = logging.getLogger(__name__)
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
 RATE_LIMITED = "rate_limited"  # sent faster than the flood limit allows: recorded, not answered
@@ -280,6 +282,8 @@ class Assistant:
 
 def replayed(inquiry: Inquiry) -> Reply:
     """The Reply recorded for an inquiry, for an update handled again after a crash."""
+    log.info("Update %s was answered before (inquiry %s): replaying the recorded reply; the outbox sends nothing "
+             "twice", inquiry.update_id, inquiry.id)
     decision = Decision(inquiry.action, inquiry.service_id, inquiry.options, inquiry.score or 0.0,
                         event_id=inquiry.event_id)
     return Reply(decision, inquiry.language, inquiry.messages, inquiry.id, inquiry.case_id, inquiry.kb_version,
