@@ -2,7 +2,8 @@
 
 Builds synthetic knowledge bases, runs every measurement in fresh processes (interleaving the
 sizes, because the machines are shared and noisy), runs the retrieval baselines, and writes
-bench/results/results.json and results.md. The whole run stays under a time budget: a task that
+results.json and results.md to data/bench/ (git-ignored), or to --output (bench/results/ holds
+the published figures: pass --output bench/results to update them). The whole run stays under a time budget: a task that
 would overrun it is skipped and the results say so.
 """
 
@@ -26,7 +27,8 @@ from bench.report import judge_targets, machine, markdown  # noqa: E402
 from bench.synthetic import SHIPPED_SIZE, build_directory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "bench" / "results"  # the published figures, tracked: written only when asked with --output
+DEFAULT_OUTPUT = ROOT / "data" / "bench"  # git-ignored, so a run leaves the work tree clean
 TARGET_SIZE = 2000
 
 
@@ -79,7 +81,7 @@ class Clock:
         self.durations[kind] = max(seconds, self.durations.get(kind, 0.0))
 
 
-def run_benchmark(quick: bool = False, output: Path = RESULTS, progress: bool = True) -> dict:
+def run_benchmark(quick: bool = False, output: Path = DEFAULT_OUTPUT, progress: bool = True) -> dict:
     """Run everything, write results.json and results.md to `output`, and return the results."""
     from tqdm import tqdm
 
@@ -245,7 +247,8 @@ def _write(results: dict, output: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, one run each (for tests)")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where results.json and results.md go")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="where results.json and results.md go (default data/bench; bench/results to publish)")
     args = parser.parse_args(argv)
     if missing := missing_dependencies():
         sys.exit(f"The benchmark needs {', '.join(missing)}; install them with: pip install -r requirements-dev.txt")

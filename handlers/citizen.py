@@ -12,9 +12,9 @@ from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, MATTER_PREFIX, REF
 from bot.answering.messages import message
 from bot.answering.printable import printable_checklist
 from bot.answering.render import option_name
-from bot.answering.tailoring import Tailoring, conditions_of, next_condition
-from bot.records.cases import local_time
+from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
 from bot.records.rows import Inquiry
+from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
@@ -253,7 +253,7 @@ async def my_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         text = say("mycase.status", language, case_id=case.id, question=case.question[:500],
                    status=message("mycase.owned" if case.owner_id else "mycase.waiting", language),
-                   due=local_time(case.due_at, services.config.business_hours, language) if case.due_at else "—")
+                   due=local_time(case.due_at, services.config.business_hours) if case.due_at else "—")
     await sender_for(update, context).text(update.effective_chat.id, text, key="mycase")
 
 
@@ -344,7 +344,7 @@ async def _ask_next(services: Services, update: Update, sender: Sender, state: T
     knowledge = services.store.current.knowledge
     condition = next_condition(knowledge, state)
     if condition is not None:
-        total = len(conditions_of(knowledge, state.target, state.event))
+        total = question_count(knowledge, state)
         buttons = keyboard([[(message("yes", language), f"cond:{state.inquiry_id}:{condition.id}:1"),
                              (message("no", language), f"cond:{state.inquiry_id}:{condition.id}:0")]])
         await sender.text(update.effective_chat.id,

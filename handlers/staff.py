@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.answering.messages import message
 from bot.config import PRE_BLOCK_LIMIT, TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT
 from bot.records.cases import ALREADY_YOURS, IS_CLOSED, NO_OFFER, NOT_FOUND, NOT_OWNER, OWNED_BY_OTHER, Outcome, Staff
-from bot.records.history import case_history
+from bot.records.history import case_history, zone_line
 from bot.telegram.formatting import esc, fit, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
@@ -187,8 +187,9 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     case_id = await _case_argument(update, context, services)
     if case_id is None:
         return
-    lines = case_history(services.ledger, case_id, clip=400)
-    text = "\n".join(lines) if lines else message("staff.not_found", "zh", case_id=case_id)
+    zone = services.config.business_hours.timezone
+    lines = case_history(services.ledger, case_id, clip=400, zone=zone)
+    text = "\n".join([zone_line(zone), *lines]) if lines else message("staff.not_found", "zh", case_id=case_id)
     await tell(update, sender_for(update, context), f"<pre>{esc(text[:PRE_BLOCK_LIMIT])}</pre>", html=True)
 
 

@@ -12,6 +12,7 @@ from bot.telegram.app import build_application, start_services
 from bot.telegram.delivery import run_outbox
 from bot.telegram.fake_bot_api import FakeBotApi
 from bot.telegram.polling import poll
+from tests.waiting import wait_until_async
 
 STAFF_CHAT = -1001
 STAFF_A, STAFF_B, ADMIN = 9001, 9002, 9100
@@ -75,21 +76,9 @@ async def running_bot(tmp_path, *, start: dt.datetime | None = None, forum: bool
     api.stop()
 
 
-async def until(predicate, timeout: float = 15.0, what: str = "a condition"):
-    """Await a condition without blocking the event loop the bot runs on."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-async def sent_to(bot: RunningBot, chat_id: int, contains: str = "", count: int = 1, timeout: float = 15.0):
+async def sent_to(bot: RunningBot, chat_id: int, contains: str, count: int = 1, timeout: float = 15.0):
+    """Wait until `count` messages to chat_id contain `contains` (a text you expect: never empty), and return them."""
     def found():
-        matches = [r for r in bot.api.sent(chat_id)
-                   if contains in (r["params"].get("text") or r["params"].get("caption") or "")]
+        matches = bot.api.sent_containing(chat_id, contains)
         return matches if len(matches) >= count else None
-    return await until(found, timeout, f"{count} message(s) to {chat_id} containing {contains!r}")
+    return await wait_until_async(found, timeout, f"{count} message(s) to {chat_id} containing {contains!r}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.telegram_harness import ADMIN, CITIZEN, running_bot, sent_to, until
+from tests.telegram_harness import ADMIN, CITIZEN, running_bot, sent_to
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -56,4 +57,4 @@ async def test_the_watcher_reloads_changed_files(tmp_path, knowledge_copy):
     async with running_bot(tmp_path, knowledge_dir=knowledge_copy, knowledge_watch=True) as bot:
         edit(knowledge_copy / "services" / "passport.yaml", lambda d: d["aliases"].append("出国本本"))
         await sent_to(bot, ADMIN, "~ changed: passport (aliases)", timeout=20)
-        await until(lambda: "出国本本" in bot.services.store.current.knowledge.services["passport"].aliases)
+        await wait_until_async(lambda: "出国本本" in bot.services.store.current.knowledge.services["passport"].aliases)

@@ -47,3 +47,27 @@ def test_choosing_an_option_sends_that_checklist(assistant, ledger):
     assert reply.decision.action == "chosen"
     assert assistant.store.current.knowledge.services["provident_fund_loan"].name.zh in reply.messages[0]
     assert ledger.inquiries("u1")[0].service_id == "provident_fund_loan"
+
+
+def test_choosing_a_life_event_sends_its_merged_checklist_tailored_to_the_answers(assistant, ledger):
+    event = assistant.store.current.knowledge.events["newborn"]
+    common = dict(question="孩子出生了要办哪些手续", channel="console", user_id="u1", fmt=PLAIN)
+    untailored = assistant.choose_event("newborn", **common)
+    assert untailored.decision.event_id == "newborn" and untailored.decision.options == event.service_ids
+    assert not untailored.tailored and "代办人居民身份证" in "".join(untailored.messages)
+
+    answers = {"agent": False, "born_outside_hospital": False}
+    tailored = assistant.choose_event("newborn", **common, answers=answers, update_id=7)
+    text = "".join(tailored.messages)
+    assert tailored.tailored and tailored.decision.action == "chosen"
+    assert "代办人居民身份证" not in text and "委托书" not in text  # no agent: no agent's documents
+    assert "分娩医院的住院病历或分娩记录" in text  # born in hospital: the hospital's record
+    assert "【您的情况】" in text and "是否委托他人代为领取？ 否" in text  # service questions, asked for the bundle
+    row = ledger.inquiry(tailored.inquiry_id)
+    assert (row.event_id, row.answers, row.service_id, row.reply) == ("newborn", answers, None, "\n\n".join(
+        tailored.messages))
+
+    again = assistant.choose_event("newborn", **common, answers={"agent": True}, update_id=7)  # the update replayed
+    assert again.inquiry_id == tailored.inquiry_id and again.messages == tailored.messages
+    assert assistant.choose_event("no_such_event", **common) is None
+    assert len(ledger.inquiries("u1")) == 2

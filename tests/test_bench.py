@@ -73,3 +73,13 @@ def test_a_quick_run_writes_every_figure(tmp_path):
         assert {"top1_accuracy", "wrong_answer_rate", "out_of_scope_rejection", "ms_per_question"} <= set(method)
     assert [t["key"] for t in results["targets"]] == ["matcher_p99", "matcher_p50", "answering", "load_index",
                                                       "peak_rss", "e2e", "accuracy", "wrong"]
+
+
+def test_a_run_without_output_writes_where_git_ignores():
+    """`python -m bot bench --quick` must leave `git status` clean: the tracked bench/results only with --output."""
+    import subprocess
+
+    from bench.run import DEFAULT_OUTPUT, RESULTS, ROOT
+
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(DEFAULT_OUTPUT / "results.json")], cwd=ROOT)
+    assert ignored.returncode == 0 and DEFAULT_OUTPUT != RESULTS

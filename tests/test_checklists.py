@@ -8,8 +8,9 @@ import pytest
 
 from bot.config import BUNDLED_KNOWLEDGE
 from bot.knowledge.loading import load_knowledge
-from tests.telegram_harness import CITIZEN, running_bot, sent_to, until
+from tests.telegram_harness import CITIZEN, running_bot, sent_to
 from tests.test_telegram import buttons
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
 KNOWLEDGE = load_knowledge(BUNDLED_KNOWLEDGE)
@@ -92,9 +93,9 @@ async def test_save_as_file_sends_a_printable_page(tmp_path):
         [answer] = await sent_to(bot, CITIZEN, "普通护照申领")
         inquiry = next(d for d in buttons(answer) if d.startswith("file:")).split(":")[1]
         bot.api.press(CITIZEN, answer["result"], f"file:{inquiry}")
-        [sent] = await until(lambda: bot.api.sent(CITIZEN, "sendDocument"), what="the checklist file")
+        [sent] = await wait_until_async(lambda: bot.api.sent(CITIZEN, "sendDocument"), what="the checklist file")
         document = sent["params"]["document"]
         page = document["bytes"].decode("utf-8")
         assert document["filename"].startswith("checklist-passport-") and document["filename"].endswith(".html")
-        assert 'ul class="check"' in page and KNOWLEDGE.version in page and "江岸区金桥大道" not in page[:0]
+        assert 'ul class="check"' in page and KNOWLEDGE.version in page
         assert KNOWLEDGE.offices["exit_entry_bureau"].address.zh in page

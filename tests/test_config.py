@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import pytest
 
-from bot.config import BusinessHours, Config, ConfigError
+from bot.config import Config, ConfigError
 from bot.logs import RedactSecrets
-from bot.records.cases import add_business_hours, business_hours_between
 from tests.conftest import load_table
 
 CASES = load_table("config.yaml")
@@ -53,20 +51,3 @@ def test_logging_redacts_the_token(caplog):
         logger.exception("request to %s failed", f"/bot{TOKEN}/getMe")
     logger.removeFilter(redact)
     assert TOKEN not in caplog.text and "/bot***/getMe" in caplog.text
-
-
-SHANGHAI = BusinessHours()
-
-
-@pytest.mark.parametrize("start, hours, due", [
-    ("2026-11-25T10:00+08:00", 2, "2026-11-25T12:00+08:00"),      # within a day
-    ("2026-11-25T16:00+08:00", 2, "2026-11-26T10:00+08:00"),      # over the evening
-    ("2026-11-27T16:00+08:00", 8, "2026-11-30T16:00+08:00"),      # Friday -> Monday
-    ("2026-11-28T11:00+08:00", 1, "2026-11-30T10:00+08:00"),      # asked on Saturday
-    ("2026-11-25T20:00+08:00", 8, "2026-11-26T17:00+08:00"),      # asked after hours
-])
-def test_due_times_count_business_hours(start, hours, due):
-    moment = dt.datetime.fromisoformat(start)
-    result = add_business_hours(moment, hours, SHANGHAI)
-    assert result == dt.datetime.fromisoformat(due)
-    assert business_hours_between(moment, result, SHANGHAI) == pytest.approx(hours)

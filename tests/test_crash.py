@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import collections
-import time
 
 from bot.records.ledger import Ledger
 from bot.telegram.fake_bot_api import FakeBotApi
 from tests.process import BotProcess
+from tests.waiting import wait_until
 
 CITIZENS = 120
 QUESTIONS = ["身份证丢了怎么补办", "护照过期了怎么换", "公积金", "我家狗走丢了怎么办", "低保怎么申请", "How do I renew my passport?"]
@@ -18,23 +18,27 @@ def test_sigkill_mid_burst_loses_nothing(tmp_path):
     database = tmp_path / "ledger.db"
     try:
         bot = BotProcess(api, database).start()
-        api.wait_for(lambda: any(r["method"] == "getUpdates" for r in api.requests), 30, "the bot to poll")
+        wait_until(lambda: any(r["method"] == "getUpdates" for r in api.requests), 30, "the bot to poll")
         asked = {}
         for n in range(CITIZENS):
             citizen = 100000 + n
             asked[citizen] = QUESTIONS[n % len(QUESTIONS)]
             api.citizen_says(citizen, asked[citizen])
-        api.wait_for(lambda: len({r["params"]["chat_id"] for r in api.sent()} & asked.keys()) >= 10, 30,
+        wait_until(lambda: len({r["params"]["chat_id"] for r in api.sent()} & asked.keys()) >= 10, 30,
                      "the first answers")
         bot.kill()
         answered_before = len({r["params"]["chat_id"] for r in api.sent()} & asked.keys())
         assert answered_before < CITIZENS, "the burst was over before the kill; the test proves nothing"
 
         restarted = BotProcess(api, database).start()
-        api.wait_for(lambda: {r["params"]["chat_id"] for r in api.sent()} >= asked.keys(), 90,
+        wait_until(lambda: {r["params"]["chat_id"] for r in api.sent()} >= asked.keys(), 90,
                      "every citizen to get an answer")
-        api.wait_for(lambda: api.pending_updates() == 0, 30, "the offset to move past every update")
-        time.sleep(0.5)
+        wait_until(lambda: api.pending_updates() == 0, 30, "the offset to move past every update")
+        watching = Ledger(database)
+        try:
+            wait_until(lambda: not watching.outbox_rows("pending"), 30, "every answer to be marked sent")
+        finally:
+            watching.close()
         assert restarted.stop() == 0
     finally:
         api.stop()

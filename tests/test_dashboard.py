@@ -10,7 +10,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from bot.supervision.dashboard import (
     password_hash,
 )
 from tests.browser import chromium
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple 监察"
@@ -127,18 +127,18 @@ def running_dashboard(database: Path, log: Path, **env):
         [sys.executable, "-m", "bot", "dashboard", "--database", str(database), "--port", str(port)],
         cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
+        def answering() -> bool:
             if process.poll() is not None:
                 pytest.fail(f"The dashboard exited with {process.returncode}:\n{log.read_text(errors='replace')}")
             try:
-                if http_status(f"{url}/-/login") == 200:
-                    break
+                return http_status(f"{url}/-/login") == 200
             except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"The dashboard did not answer within 60 s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
+                return False
+
+        try:
+            wait_until(answering, 60, "the dashboard to answer")
+        except AssertionError as exc:
+            pytest.fail(f"{exc}:\n{log.read_text(errors='replace')}")
         yield url
     finally:
         process.terminate()

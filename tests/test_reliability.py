@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from tests.telegram_harness import ADMIN, CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_CHAT, running_bot, sent_to, until
+from tests.telegram_harness import ADMIN, CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_CHAT, running_bot, sent_to
 from tests.test_telegram import open_a_case
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,7 +26,7 @@ async def test_429_then_502_still_delivers_the_answer(tmp_path):
         [answer] = await sent_to(bot, CITIZEN, "普通护照申领", timeout=20)
         attempts = [r for r in bot.api.requests if r["method"] == "sendMessage" and r["params"]["chat_id"] == CITIZEN]
         assert len(attempts) == 3 and attempts[1]["at"] - attempts[0]["at"] >= 0.9  # waited for retry_after
-        [row] = await until(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
+        [row] = await wait_until_async(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
         assert row.attempts == 3 and "Bad Gateway" in (row.last_error or "")
 
 
@@ -32,7 +35,7 @@ async def test_a_timeout_is_retried(tmp_path):
         bot.api.fail("sendMessage", "timeout", chat_id=CITIZEN)
         bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
         await sent_to(bot, CITIZEN, "普通护照申领", timeout=40)
-        [row] = await until(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
+        [row] = await wait_until_async(lambda: bot.ledger.outbox_rows("sent"), what="the outbox row marked sent")
         assert "TimedOut" in row.last_error
 
 
@@ -47,16 +50,26 @@ async def test_a_citizen_who_blocked_the_bot_is_not_retried_forever(tmp_path):
         assert "undeliverable" in [e.kind for e in bot.ledger.case_events(case_id)]
 
 
-async def test_a_replayed_update_gives_no_second_inquiry_case_or_message(tmp_path):
+async def test_a_replayed_update_gives_no_second_inquiry_case_or_message(tmp_path, caplog):
     async with running_bot(tmp_path) as bot:
         update_id = bot.api.citizen_says(CITIZEN, "我家的狗走丢了怎么办")
         await sent_to(bot, STAFF_CHAT, "🆕 案件")
-        bot.api.acknowledged = 0  # Telegram sends everything again, as after a lost offset
-        bot.ledger.db["updates"].update(update_id, {"handled_at": None})  # as if it crashed mid-way
-        bot.api.citizen_says(CITIZEN, "/mycase")
-        await sent_to(bot, CITIZEN, "案件 #1")
+        await sent_to(bot, CITIZEN, "案件编号")
+        await wait_until_async(lambda: bot.ledger.db["updates"].get(update_id)["handled_at"], what="the first handling")
+        # The bot crashed after answering but before it recorded the update as handled and stored the
+        # offset: the update is unfinished in the ledger, and Telegram hands it out again.
+        bot.ledger.db["updates"].update(update_id, {"handled_at": None})
+        with caplog.at_level(logging.INFO, logger="bot.answering.assistant"):
+            bot.api.redeliver(update_id)
+            await wait_until_async(lambda: bot.api.deliveries[update_id] == 2
+                                   and bot.ledger.db["updates"].get(update_id)["handled_at"],
+                                   what="the update delivered and handled a second time")
+        assert [r for r in caplog.records if r.getMessage().startswith(f"Update {update_id} was answered before")]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # not via the error handler
         assert len(bot.ledger.inquiries(str(CITIZEN))) == 1 and len(bot.ledger.cases()) == 1
-        assert len(bot.api.sent(STAFF_CHAT)) == 1 and len(bot.api.texts(CITIZEN)) == 2
+        # Nothing was queued twice (the outbox's keys), so nothing can be sent twice.
+        assert [row.chat_id for row in bot.ledger.outbox_rows()].count(str(CITIZEN)) == 1
+        assert len(bot.api.sent(STAFF_CHAT)) == 1 and len(bot.api.sent(CITIZEN)) == 1
 
 
 # -- hostile and odd input --------------------------------------------------------------------
@@ -68,7 +81,7 @@ async def test_a_replayed_update_gives_no_second_inquiry_case_or_message(tmp_pat
 async def test_odd_text_is_answered_and_the_next_citizen_too(tmp_path, text):
     async with running_bot(tmp_path) as bot:
         bot.api.citizen_says(CITIZEN, text)
-        await until(lambda: bot.api.sent(CITIZEN), what="a reply to the odd text")
+        await wait_until_async(lambda: bot.api.sent(CITIZEN), what="a reply to the odd text")
         bot.api.citizen_says(OTHER_CITIZEN, "护照过期了怎么换")
         await sent_to(bot, OTHER_CITIZEN, "普通护照申领")
         [row] = bot.ledger.inquiries(str(CITIZEN))
@@ -116,7 +129,7 @@ async def test_a_flood_gets_a_polite_notice_and_every_message_is_recorded(tmp_pa
     async with running_bot(tmp_path, rate_limit_per_minute=5) as bot:
         for n in range(12):
             bot.api.citizen_says(CITIZEN, f"护照过期了怎么换 {n}")
-        await until(lambda: len(bot.ledger.inquiries(str(CITIZEN))) == 12, what="all 12 recorded")
+        await wait_until_async(lambda: len(bot.ledger.inquiries(str(CITIZEN))) == 12, what="all 12 recorded")
         await sent_to(bot, CITIZEN, "您发送得太快了")
         actions = [r.action for r in bot.ledger.inquiries(str(CITIZEN))]
         assert actions.count("answer") == 5 and actions.count("rate_limited") == 7
@@ -129,7 +142,7 @@ async def test_a_citizen_cannot_forge_a_claim(tmp_path):
     async with running_bot(tmp_path) as bot:
         case_id, ack, _ = await open_a_case(bot)
         bot.api.press(CITIZEN, ack["result"], f"claim:{case_id}")
-        answered = await until(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"])
+        answered = await wait_until_async(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"])
         assert answered[0]["params"]["text"] == "只有工作人员可以操作案件。"
         assert bot.ledger.case(case_id).owner_id is None
 
@@ -144,7 +157,7 @@ async def test_a_citizen_cannot_rate_or_reopen_another_citizens_case(tmp_path):
         bot.api.press(OTHER_CITIZEN, reply["result"], f"ask:{mine}")
         bot.api.press(OTHER_CITIZEN, reply["result"], "claim:999999999999999999999999999")
         bot.api.press(OTHER_CITIZEN, reply["result"], "totally:made:up")
-        await until(lambda: len([r for r in bot.api.requests if r["method"] == "answerCallbackQuery"]) == 4)
+        await wait_until_async(lambda: len([r for r in bot.api.requests if r["method"] == "answerCallbackQuery"]) == 4)
         assert bot.ledger.case(case_id).rating is None
         assert len(bot.ledger.cases()) == 1 and bot.ledger.open_case_of(str(OTHER_CITIZEN)) is None
 
@@ -164,9 +177,9 @@ async def test_staff_acting_from_an_unknown_chat_are_refused(tmp_path):
         forged = {**card["result"], "chat": bot.api.private_chat(STAFF_A)}
         bot.api.press(STAFF_A, forged, f"claim:{case_id}")
         bot.api.citizen_says(STAFF_A, f"/case {case_id}")
-        await until(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"])
+        await wait_until_async(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"])
         assert bot.ledger.case(case_id).owner_id is None
-        await sent_to(bot, STAFF_A, "")  # the /case command was treated as a citizen's, not shown a case
+        await sent_to(bot, STAFF_A, "我是政务服务咨询助手")  # /case from an unknown chat is a citizen's command
         assert not any(f"Case #{case_id}" in t for t in bot.api.texts(STAFF_A))
 
 
@@ -175,3 +188,20 @@ async def test_listed_staff_may_act_from_a_private_chat(tmp_path):
         case_id, _, card = await open_a_case(bot)
         bot.api.citizen_says(STAFF_A, f"/case {case_id}")
         await sent_to(bot, STAFF_A, f"Case #{case_id}")
+
+
+# -- a handler that fails ---------------------------------------------------------------------------
+
+async def test_a_handler_that_raises_still_gives_the_citizen_a_case_and_tells_staff(tmp_path):
+    async with running_bot(tmp_path) as bot:
+        # A real fault, not a patched function: the database refuses to record this answer.
+        bot.ledger.db.execute("CREATE TRIGGER refuse BEFORE INSERT ON inquiries WHEN NEW.action = 'answer' "
+                              "BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END")
+        bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
+        [apology] = await sent_to(bot, CITIZEN, "抱歉，系统处理您的消息时出错")
+        [case] = bot.ledger.cases()
+        assert f"#{case.id}" in apology["params"]["text"] and case.question == "护照过期了怎么换"
+        await sent_to(bot, STAFF_CHAT, "disk I/O error (test)")  # the error, for whoever looks after the bot
+        await sent_to(bot, STAFF_CHAT, f"🆕 案件 #{case.id}")  # the case card, so a person answers
+        [inquiry] = bot.ledger.inquiries(str(CITIZEN))
+        assert inquiry.action == "escalate" and inquiry.case_id == case.id

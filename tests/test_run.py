@@ -10,8 +10,14 @@ import pytest
 from bot.records.ledger import Ledger
 from bot.telegram.fake_bot_api import FakeBotApi
 from tests.process import ROOT, BotProcess
+from tests.waiting import wait_until
 
 CITIZEN, OUTSIDER, STAFF = 6001, 6002, 9001
+
+
+def message_to(api: FakeBotApi, chat_id: int, contains: str, timeout: float = 15.0) -> list[dict]:
+    return wait_until(lambda: api.sent_containing(chat_id, contains), timeout,
+                      f"a message to {chat_id} containing {contains!r}")
 
 
 @pytest.fixture
@@ -26,14 +32,14 @@ def test_question_escalation_and_staff_answer_through_a_real_process(api, tmp_pa
     bot = BotProcess(api, database).start()
     try:
         api.citizen_says(CITIZEN, "身份证丢了怎么补办")
-        [checklist] = api.wait_for_sent(CITIZEN, "需要准备的材料", timeout=30)
+        [checklist] = message_to(api, CITIZEN, "需要准备的材料", timeout=30)
         assert "居民身份证" in checklist["params"]["text"]
 
         api.citizen_says(OUTSIDER, "我想给我家狗办个狗证")
-        [ack] = api.wait_for_sent(OUTSIDER, "案件编号")
-        [card] = api.wait_for_sent(api.staff_chat_id, "我想给我家狗办个狗证")
+        [ack] = message_to(api, OUTSIDER, "案件编号")
+        [card] = message_to(api, api.staff_chat_id, "我想给我家狗办个狗证")
         api.staff_says(STAFF, "养犬登记请到辖区派出所办理。", reply_to=card["result"])
-        [answer] = api.wait_for_sent(OUTSIDER, "养犬登记请到辖区派出所办理。")
+        [answer] = message_to(api, OUTSIDER, "养犬登记请到辖区派出所办理。")
     finally:
         assert bot.stop() == 0
     output = bot.output()
@@ -72,14 +78,14 @@ def test_faults_and_odd_input_through_a_real_process(api, tmp_path):
         api.fail("sendMessage", "429", retry_after=1, chat_id=CITIZEN)
         api.fail("sendMessage", "502", chat_id=CITIZEN)
         api.citizen_says(CITIZEN, "护照过期了怎么换")
-        api.wait_for_sent(CITIZEN, "普通护照申领", timeout=30)
+        message_to(api, CITIZEN, "普通护照申领", timeout=30)
         api.citizen_sends(OUTSIDER, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512,
                                              "height": 512, "is_animated": False, "is_video": False})
         api.citizen_says(OUTSIDER, MARKUP_FLOOD[:4000])
         api.citizen_says(STAFF, "低保怎么申请")
-        api.wait_for_sent(STAFF, "最低生活保障", timeout=30)
-        api.wait_for_sent(OUTSIDER, "我目前只能阅读文字消息")
-        [card] = api.wait_for_sent(api.staff_chat_id, "🆕 案件")
+        message_to(api, STAFF, "最低生活保障", timeout=30)
+        message_to(api, OUTSIDER, "我目前只能阅读文字消息")
+        [card] = message_to(api, api.staff_chat_id, "🆕 案件")
         assert "<script>" not in card["params"]["text"] and len(card["params"]["text"]) <= 4096
     finally:
         assert bot.stop() == 0

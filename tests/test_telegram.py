@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_B, STAFF_CHAT, running_bot, sent_to, until
+from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_B, STAFF_CHAT, running_bot, sent_to
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -19,7 +20,7 @@ async def open_a_case(bot, citizen=CITIZEN, text="我家的狗走丢了怎么办
     [ack] = await sent_to(bot, citizen, "案件编号")
     [card] = await sent_to(bot, STAFF_CHAT, "🆕 案件")
     case_id = bot.ledger.open_case_of(str(citizen)).id
-    await until(lambda: bot.ledger.case(case_id).staff_message_id, what="the card's message id")
+    await wait_until_async(lambda: bot.ledger.case(case_id).staff_message_id, what="the card's message id")
     return case_id, ack, card
 
 
@@ -34,7 +35,7 @@ async def test_a_question_gets_the_complete_checklist_with_feedback_buttons(tmp_
         assert buttons(reply) == [f"{kind}:{inquiry.id}" for kind in ("tailor", "file", "fb", "ask")]
         assert inquiry.reply == text and inquiry.update_id is not None
         bot.api.press(CITIZEN, reply["result"], f"fb:{inquiry.id}")
-        await until(lambda: bot.ledger.db["feedback"].count == 1, what="feedback")
+        await wait_until_async(lambda: bot.ledger.db["feedback"].count == 1, what="feedback")
 
 
 async def test_a_clarification_offers_each_candidate_and_none_of_these(tmp_path):
@@ -68,7 +69,7 @@ async def test_the_full_loop_citizen_case_claim_reply_rating(tmp_path):
         bot.api.press(STAFF_A, card["result"], f"close:{case_id}")
         [rating] = await sent_to(bot, CITIZEN, "请为本次服务评分")
         bot.api.press(CITIZEN, rating["result"], f"rate:{case_id}:5")
-        await until(lambda: bot.ledger.case(case_id).rating == 5, what="the rating")
+        await wait_until_async(lambda: bot.ledger.case(case_id).rating == 5, what="the rating")
         kinds = [e.kind for e in bot.ledger.case_events(case_id)]
         assert kinds == ["opened", "claimed", "replied", "closed", "rated"]
 
@@ -78,7 +79,7 @@ async def test_two_staff_claiming_at_once_leave_one_owner(tmp_path):
         case_id, _, card = await open_a_case(bot)
         bot.api.press(STAFF_A, card["result"], f"claim:{case_id}")
         bot.api.press(STAFF_B, card["result"], f"claim:{case_id}")
-        await until(lambda: len([r for r in bot.api.requests if r["method"] == "answerCallbackQuery"]) == 2,
+        await wait_until_async(lambda: len([r for r in bot.api.requests if r["method"] == "answerCallbackQuery"]) == 2,
                     what="both presses answered")
         claims = [e for e in bot.ledger.case_events(case_id) if e.kind == "claimed"]
         assert len(claims) == 1
@@ -108,10 +109,10 @@ async def test_media_goes_both_ways_during_a_case(tmp_path):
         photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
         bot.api.citizen_sends(CITIZEN, photo=photo, caption="狗的照片")
         await sent_to(bot, CITIZEN, "已转给工作人员")
-        copies = await until(lambda: bot.api.sent(STAFF_CHAT, "copyMessage"), what="the photo copied to staff")
+        copies = await wait_until_async(lambda: bot.api.sent(STAFF_CHAT, "copyMessage"), what="the photo copied to staff")
         assert copies[0]["params"]["from_chat_id"] == CITIZEN
         bot.api.staff_says(STAFF_A, "", reply_to=card["result"], photo=photo, caption="办理地点示意图")
-        copied = await until(lambda: bot.api.sent(CITIZEN, "copyMessage"), what="the staff photo to the citizen")
+        copied = await wait_until_async(lambda: bot.api.sent(CITIZEN, "copyMessage"), what="the staff photo to the citizen")
         assert "办理地点示意图" in copied[0]["params"]["caption"]
         assert [e.kind for e in bot.ledger.case_events(case_id)][-2:] == ["claimed", "replied"]
 
@@ -133,7 +134,7 @@ async def test_reminder_warning_and_overdue_with_the_clock_moved(tmp_path):
         await sent_to(bot, STAFF_CHAT, "仍无人认领")
         assert await run_supervision(bot.services) == []  # each alert once
         bot.api.press(STAFF_A, card["result"], f"claim:{case_id}")
-        await until(lambda: bot.ledger.case(case_id).owner_id, what="the claim")
+        await wait_until_async(lambda: bot.ledger.case(case_id).owner_id, what="the claim")
         bot.clock.advance(hours=6)  # 80% of the default 8 business hours
         assert [a.kind for a in await run_supervision(bot.services)] == ["warning"]
         await sent_to(bot, STAFF_CHAT, "答复时限已用去80%")

@@ -8,6 +8,7 @@ import shutil
 import pytest
 import yaml
 
+from bot.config import BUNDLED_KNOWLEDGE
 from bot.knowledge.loading import KnowledgeError, load_knowledge
 from bot.knowledge.validation import check_directory
 from tests.conftest import load_table
@@ -59,7 +60,7 @@ def test_each_rule_is_reported_with_file_and_line(knowledge_copy, case):
 
 
 def test_the_shipped_knowledge_base_has_no_problems():
-    checked = check_directory(load_knowledge.__globals__["Path"](__file__).parent.parent / "knowledge")
+    checked = check_directory(BUNDLED_KNOWLEDGE)
     assert [str(p) for p in checked.problems] == []
 
 

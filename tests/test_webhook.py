@@ -15,6 +15,7 @@ from bot.telegram.delivery import run_outbox
 from bot.telegram.fake_bot_api import FakeBotApi
 from bot.telegram.webhook import WebhookServer
 from tests.telegram_harness import CITIZEN, bot_config
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -51,11 +52,8 @@ async def test_webhook_records_then_answers(tmp_path):
                                              headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
                 assert accepted.status_code == 200
                 assert json.loads(services.ledger.db["updates"].get(42)["payload"])["update_id"] == 42
-            for _ in range(300):
-                if api.sent(CITIZEN):
-                    break
-                await asyncio.sleep(0.02)
-            assert "普通护照申领" in api.sent(CITIZEN)[0]["params"]["text"]
+            [answer] = await wait_until_async(lambda: api.sent(CITIZEN), what="the answer to the webhook's update")
+            assert "普通护照申领" in answer["params"]["text"]
             assert services.ledger.db["updates"].get(42)["handled_at"]
         finally:
             stop.set()

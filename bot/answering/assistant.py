@@ -7,6 +7,7 @@ add their own presentation (buttons, prompts). Nothing here imports telegram.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import unicodedata
 from dataclasses import dataclass, replace
@@ -19,10 +20,11 @@ from bot.answering.text import detect_language
 from bot.config import Config, Thresholds
 from bot.knowledge.loading import build_knowledge, load_knowledge
 from bot.knowledge.model import KnowledgeBase
-from bot.records.cases import add_business_hours, local_time
 from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
+from bot.records.workdays import WorkingTime, local_time
 
+log = logging.getLogger(__name__)
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
 RATE_LIMITED = "rate_limited"  # sent faster than the flood limit allows: recorded, not answered
@@ -103,6 +105,14 @@ class Assistant:
         self.config = config
         # Untailored checklists are the same for every citizen on a day: render each once.
         self._rendered: dict[tuple, tuple[str, ...]] = {}
+        self._working_time = WorkingTime(config.business_hours, store.current.knowledge.calendar)
+
+    def working_time(self) -> WorkingTime:
+        """Business hours on the working days of the live knowledge base's calendar."""
+        calendar = self.store.current.knowledge.calendar
+        if self._working_time.local is not calendar:  # reloaded: its calendar.yaml may have changed
+            self._working_time = WorkingTime(self.config.business_hours, calendar)
+        return self._working_time
 
     def ask(self, text: str | None, *, channel: str, user_id: str, chat_id: str | None = None,
             language: str | None = None, fmt: str = HTML, update_id: int | None = None) -> Reply:
@@ -282,7 +292,7 @@ class Assistant:
                     snapshot.knowledge.matters[decision.matter_id], snapshot.knowledge, language, fmt,
                     case_id=case_id, due=self._due_text(due_at, language), district=inquiry.district))
             else:
-                messages = (self.escalation_text(case_id, due_at, language),)
+                messages = (self.escalation_text(case_id, due_at, language, inquiry.channel),)
             inquiry_id = self.ledger.record_inquiry(replace(inquiry, reply="\n\n".join(messages), messages=messages),
                                                     case_id=case_id)
             if existing:
@@ -293,27 +303,34 @@ class Assistant:
         return Reply(decision, language, messages, inquiry_id, case_id, snapshot.knowledge.version, due_at,
                      district=inquiry.district)
 
-    def escalation_text(self, case_id: int, due_at: dt.datetime | None, language: str) -> str:
+    def escalation_text(self, case_id: int, due_at: dt.datetime | None, language: str, channel: str = "") -> str:
         if due_at is None:
             return message("escalate.offline", language, case_id=case_id)
-        return message("escalate", language, case_id=case_id, due=self._due_text(due_at, language))
+        # Offline, no one can push a reply to the terminal: say how it arrives instead.
+        key = "escalate.console" if channel == "console" else "escalate"
+        return message(key, language, case_id=case_id, due=self._due_text(due_at, language))
 
     def _due_text(self, due_at: dt.datetime | None, language: str) -> str | None:
-        return local_time(due_at, self.config.business_hours, language) if due_at else None
+        return local_time(due_at, self.config.business_hours) if due_at else None
+
+    def response_hours(self, service_id: str | None) -> float:
+        """The committed response time of a case: its service's lead office's, else CASE_DEFAULT_HOURS.
+
+        A service's committed days are the time to deliver the service, not to answer a question."""
+        knowledge = self.store.current.knowledge
+        service = knowledge.services.get(service_id) if service_id else None
+        office = knowledge.offices.get(service.offices[0]) if service and service.offices else None
+        return office.response_hours if office and office.response_hours else self.config.default_case_hours
 
     def due_for(self, service_id: str | None) -> dt.datetime:
-        """When a case must be answered: the service's committed days, else the default, in business hours."""
-        hours = self.config.default_case_hours
-        service = self.store.current.knowledge.services.get(service_id) if service_id else None
-        if service and service.time_limit.committed_days:
-            business = self.config.business_hours
-            day_length = dt.datetime.combine(dt.date.today(), business.end) - dt.datetime.combine(dt.date.today(), business.start)
-            hours = service.time_limit.committed_days * day_length.total_seconds() / 3600
-        return add_business_hours(self.ledger.now(), hours, self.config.business_hours)
+        """When a case must be answered: the response hours in business hours, on working days."""
+        return self.working_time().add(self.ledger.now(), self.response_hours(service_id))
 
 
 def replayed(inquiry: Inquiry) -> Reply:
     """The Reply recorded for an inquiry, for an update handled again after a crash."""
+    log.info("Update %s was answered before (inquiry %s): replaying the recorded reply; the outbox sends nothing "
+             "twice", inquiry.update_id, inquiry.id)
     decision = Decision(inquiry.action, inquiry.service_id, inquiry.options, inquiry.score or 0.0,
                         event_id=inquiry.event_id)
     return Reply(decision, inquiry.language, inquiry.messages, inquiry.id, inquiry.case_id, inquiry.kb_version,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
@@ -13,10 +14,15 @@ def _catalogue() -> dict[str, dict[str, str]]:
     return yaml.safe_load(resources.files("bot.answering").joinpath("messages.yaml").read_text(encoding="utf-8"))
 
 
+# "{n|copy|copies}": the singular when the value it names is 1, else the plural.
+PLURAL = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
 def message(key: str, language: str, **values) -> str:
     """A sentence from bot/messages.yaml in the given language, with placeholders filled."""
     entry = _catalogue()[key]
     template = entry.get(language) or entry["zh"]
+    template = PLURAL.sub(lambda m: m.group(2) if values.get(m.group(1)) == 1 else m.group(3), template)
     if "|" in template:  # "singular|plural" in English
         singular, plural = template.split("|", 1)
         template = singular if values.get("n") == 1 else plural

@@ -53,13 +53,13 @@ def printable_checklist(knowledge: KnowledgeBase, language: str, *, service: Ser
             if not (document.applies(answers) and document.in_force(issued)) or document.name.zh in seen:
                 continue
             seen.add(document.name.zh)
-            form = message(f"form.{document.form}", language)
-            copies = f", {message('copies', language, n=document.copies)}" if document.copies else ""
+            form = message(f"quantity.{document.form}", language, n=document.copies) if document.copies \
+                else message(f"form.{document.form}", language)
             condition_id = document.condition or document.unless
             condition = item.condition(condition_id) if condition_id and condition_id not in answers else None
             maybe = f" <span class=\"small\">{_e(message('document.if_applicable', language))} " \
                     f"{_e(condition.question.get(language))}</span>" if condition else ""
-            parts.append(f"<li><b>{_e(document.name.get(language))}</b> ({_e(form)}{_e(copies)}){maybe}<br>"
+            parts.append(f"<li><b>{_e(document.name.get(language))}</b> ({_e(form)}){maybe}<br>"
                          f"<span class=\"small\">{_e(message('source', language, text=document.source.get(language)))}"
                          + (f"<br>{_e(message('notes', language, text=document.notes.get(language)))}"
                             if document.notes else "") + "</span></li>")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.answering.messages import message
 from bot.answering.offices import Stop, needs_district, where_to_go
+from bot.answering.tailoring import conditions_of
 from bot.config import TELEGRAM_MESSAGE_LIMIT
 from bot.knowledge.model import KnowledgeBase, Matter, Service
 
@@ -114,9 +115,8 @@ def _document_lines(service: Service, language: str, s: _Style, answers: dict[st
         scheduled = document.scheduled_after(today)
         if not document.applies(answers) or not (document.in_force(today) or scheduled):
             continue
-        form = message(f"form.{document.form}", language)
-        copies = message("copies", language, n=document.copies) if document.copies else ""
-        detail = s.esc(form) + ((("，" if language == "zh" else ", ") + s.esc(copies)) if copies else "")
+        detail = s.esc(message(f"quantity.{document.form}", language, n=document.copies) if document.copies
+                       else message(f"form.{document.form}", language))
         brackets = "（{}）" if language == "zh" else " ({})"
         lines = [f"{len(documents) + 1}. {s.bold(document.name.get(language))}{brackets.format(detail)}"]
         for key, condition_id in (("condition.if", document.condition), ("condition.unless", document.unless)):
@@ -246,7 +246,7 @@ def event_sections(event, knowledge: KnowledgeBase, language: str, fmt: str = HT
                         + ((s.esc(event.description.get(language)),) if event.description else ()))]
     if answers:
         lines = [f"• {s.esc(c.question.get(language))} {s.esc(message('yes' if answers[c.id] else 'no', language))}"
-                 for c in event.conditions if c.id in answers]
+                 for c in conditions_of(knowledge, event.id, True) if c.id in answers]
         sections.append(Section(message("section.answers", language), tuple(lines)))
 
     step_lines = []
@@ -265,7 +265,7 @@ def event_sections(event, knowledge: KnowledgeBase, language: str, fmt: str = HT
     merged: dict[str, list] = {}  # document name -> [document, [service names]]
     for service in services:
         for document in service.documents:
-            if not document.in_force(today):
+            if not (document.in_force(today) and document.applies(answers)):
                 continue
             key = _document_key(document.name.zh)
             entry = merged.setdefault(key, [document, []])
@@ -274,7 +274,8 @@ def event_sections(event, knowledge: KnowledgeBase, language: str, fmt: str = HT
     documents = []
     for number, (document, used_by) in enumerate(merged.values(), 1):
         form = message(f"form.{document.form}", language)
-        maybe = " " + s.esc(message("document.if_applicable", language)) if document.condition or document.unless else ""
+        maybe = " " + s.esc(message("document.if_applicable", language)) \
+            if {document.condition, document.unless} - {None} - set(answers) else ""
         documents.append(f"{number}. {s.bold(document.name.get(language))} ({s.esc(form)}){maybe}\n   "
                          + s.esc(message("event.used_for", language, services="、".join(used_by) if language == "zh"
                                          else "; ".join(used_by))))

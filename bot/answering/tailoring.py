@@ -34,11 +34,32 @@ class Tailoring:
         return cls(int(data["inquiry"]), data["target"], bool(data["event"]), dict(data["answers"]))
 
 
-def conditions_of(knowledge: KnowledgeBase, target: str, event: bool) -> tuple[Condition, ...]:
-    """The questions that decide what a citizen needs, in the order they are asked."""
-    item = (knowledge.events if event else knowledge.services).get(target)
-    return item.conditions if item else ()
+def conditions_of(knowledge: KnowledgeBase, target: str, event: bool,
+                  answers: dict[str, bool] | None = None) -> tuple[Condition, ...]:
+    """The questions that decide what a citizen needs, in the order they are asked.
+
+    A life event asks its own questions, then those of its services, each condition id once (the
+    first service's wording); with answers given, services whose step no longer applies ask nothing."""
+    if not event:
+        service = knowledge.services.get(target)
+        return service.conditions if service else ()
+    item = knowledge.events.get(target)
+    if item is None:
+        return ()
+    found = {c.id: c for c in item.conditions}
+    for step in item.steps:
+        if step.applies(answers or {}) and step.service_id in knowledge.services:
+            for condition in knowledge.services[step.service_id].conditions:
+                found.setdefault(condition.id, condition)
+    return tuple(found.values())
 
 
 def next_condition(knowledge: KnowledgeBase, state: Tailoring) -> Condition | None:
-    return next((c for c in conditions_of(knowledge, state.target, state.event) if c.id not in state.answers), None)
+    return next((c for c in conditions_of(knowledge, state.target, state.event, state.answers)
+                 if c.id not in state.answers), None)
+
+
+def question_count(knowledge: KnowledgeBase, state: Tailoring) -> int:
+    """How many questions this tailoring asks in all, given the answers so far (an answer can skip some)."""
+    left = conditions_of(knowledge, state.target, state.event, state.answers)
+    return len(state.answers) + len([c for c in left if c.id not in state.answers])

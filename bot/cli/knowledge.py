@@ -25,23 +25,48 @@ def validate(directory, strict, as_json):
     from bot.answering.quality import quality_warnings
     from bot.knowledge.validation import check_directory
 
-    directory = directory or load_config().knowledge_dir
+    config = load_config()
+    directory = directory or config.knowledge_dir
     checked = check_directory(directory)
     problems = list(checked.problems)
     if not checked.errors:
         problems += quality_warnings(directory, checked)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
+    # Depends on today's date, not on the files: shown, but --strict does not fail on it (a build must not
+    # break on a date); the running bot counts BUSINESS_DAYS on such days and logs it.
+    coverage = [] if checked.errors else calendar_coverage(directory, checked.raw.calendar, config.business_hours)
     if as_json:
         click.echo(json.dumps({"version": checked.version, "errors": len(errors), "warnings": len(warnings),
-                               "problems": [p.as_dict() for p in problems]}, ensure_ascii=False, indent=2))
+                               "calendar_warnings": len(coverage),
+                               "problems": [p.as_dict() for p in problems + coverage]}, ensure_ascii=False, indent=2))
     else:
-        for problem in problems:
+        for problem in problems + coverage:
             click.echo(str(problem))
         services = len(checked.raw.services)
         click.echo(f"{directory}: {services} services, {len(errors)} error(s), {len(warnings)} warning(s), "
-                   f"version {checked.version or '-'}")
+                   + (f"{len(coverage)} calendar warning(s), " if coverage else "") + f"version {checked.version or '-'}")
     sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def calendar_coverage(directory: Path, calendar_data: dict | None, business, today=None) -> list:
+    """A warning when some of the next COVERAGE_DAYS days (from today, local) are covered by no calendar."""
+    import datetime as dt
+
+    from bot.knowledge.calendar import CALENDAR_FILE, build_calendar
+    from bot.knowledge.validation import WARNING, Problem
+    from bot.records.workdays import COVERAGE_DAYS, OFFICIAL_YEARS, WorkingTime
+
+    today = today or dt.datetime.now(business.timezone).date()
+    days = WorkingTime(business, build_calendar(calendar_data)).uncovered(today, COVERAGE_DAYS)
+    if not days:
+        return []
+    years = ", ".join(str(y) for y in sorted({d.year for d in days}))
+    return [Problem(WARNING, f"{Path(directory).name}/{CALENDAR_FILE}", None, None,
+                    f"no calendar covers {days[0]} to {days[-1]} ({len(days)} of the next {COVERAGE_DAYS} days): "
+                    f"the chinese-calendar package knows {OFFICIAL_YEARS[0]}-{OFFICIAL_YEARS[1]} and {CALENDAR_FILE} has no entry for {years}. "
+                    "Until the State Council's schedule is entered under 'years:', deadlines on those days count "
+                    "BUSINESS_DAYS and ignore public holidays.")]
 
 
 

@@ -100,20 +100,22 @@ def gaps(since_text, fmt, threshold, knowledge_dir, database_path):
               help="Shorten each question and answer to this many characters.")
 @DATABASE_OPTION
 def history(user_id, case_id, clip, database_path):
-    """Print what a citizen was told, or what happened to a case, from the ledger.
+    """Print what a citizen was told, or what happened to a case, from the ledger, in local business time.
 
-    Give exactly one of --user and --case. Example:
+    Give exactly one of --user and --case; the console chat's user is "console". Example:
 
         python -m bot history --case 12
     """
-    from bot.records.history import case_history, user_history
+    from bot.records.history import case_history, user_history, zone_line
 
     if (user_id is None) == (case_id is None):
         raise click.UsageError("Give exactly one of --user ID and --case N.")
     config = load_config(database_path=database_path)
     ledger = open_ledger(config)
     try:
-        lines = user_history(ledger, user_id, clip) if user_id is not None else case_history(ledger, case_id, clip)
+        zone = config.business_hours.timezone
+        lines = user_history(ledger, user_id, clip, zone) if user_id is not None else \
+            case_history(ledger, case_id, clip, zone)
     finally:
         ledger.close()
     if lines is None:
@@ -121,7 +123,7 @@ def history(user_id, case_id, clip, database_path):
     if not lines:
         raise click.ClickException(f"There are no questions from user {user_id} in {config.database_path}; "
                                    "check the id (records older than a purge no longer carry it).")
-    click.echo("\n".join(lines))
+    click.echo("\n".join([zone_line(zone), *lines]))
 
 
 @click.command()

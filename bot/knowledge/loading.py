@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bot.knowledge.calendar import build_calendar
 from bot.knowledge.model import (
     Category,
     Condition,
@@ -65,7 +66,7 @@ def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
                 for f in raw.families}
     local = {(o.type, o.district): o for o in offices.values() if o.type and o.district}
     return KnowledgeBase(directory, version, offices, categories, services, events, matters, districts, families,
-                         local)
+                         local, calendar=build_calendar(raw.calendar))
 
 
 def _sources(raw: list | None) -> tuple[Source, ...]:
@@ -147,6 +148,7 @@ def _office(raw: dict, district: str | None = None) -> Office:
         district=district,
         to_confirm=raw.get("to_confirm", False) or raw.get("address") is None,
         sources=_sources(raw.get("sources")),
+        response_hours=raw.get("response_hours"),
     )
 
 

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.knowledge.calendar import LocalCalendar
+
 LANGUAGES = ("zh", "en")
 
 
@@ -99,6 +101,7 @@ class Office:
     district: str | None = None
     to_confirm: bool = False  # address or hours not yet confirmed from a reliable source
     sources: tuple[Source, ...] = ()
+    response_hours: float | None = None  # business hours to answer a case about its services (CASE_DEFAULT_HOURS)
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,7 @@ class KnowledgeBase:
     districts: dict[str, District] = field(default_factory=dict)
     families: dict[str, Family] = field(default_factory=dict)
     local_offices: dict[tuple[str, str], Office] = field(default_factory=dict)  # (type, district) -> office
+    calendar: LocalCalendar = field(default_factory=LocalCalendar)  # calendar.yaml
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def services_in(self, category_id: str) -> list[Service]:

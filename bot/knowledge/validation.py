@@ -18,6 +18,7 @@ from pathlib import Path
 import fastjsonschema
 import yaml
 
+from bot.knowledge.calendar import CALENDAR_FILE, calendar_problems
 from bot.knowledge.files import content_version
 
 try:  # the C loader is ~10x faster; fall back where libyaml is missing
@@ -56,6 +57,7 @@ class RawKnowledge:
     local_offices: list[tuple[str, dict]] = field(default_factory=list)  # (district id, office)
     matters: list[tuple[Path, dict]] = field(default_factory=list)
     families: list[dict] = field(default_factory=list)
+    calendar: dict | None = None  # calendar.yaml, when present and without errors
 
 
 @dataclass
@@ -274,6 +276,7 @@ class _Checker:
         self._check_catalogue(office_ids, service_ids, alias_owner)
         self._check_families(service_ids)
         self._check_district_coverage(offices)
+        self.raw.calendar = self._check_calendar()
         return Checked(self.raw, self.problems, content_version(self.directory))
 
     def _check_events(self, service_ids: set[str]) -> None:
@@ -320,6 +323,17 @@ class _Checker:
                          f"event '{eid}' includes itself through {' → '.join(cycle)}; remove one of those steps.")
         if not any(p.severity == ERROR and p.file.startswith(f"{self.directory.name}/events/") for p in self.problems):
             self.raw.events = [(src.path, data) for data, src in sources.values()]
+
+    def _check_calendar(self) -> dict | None:
+        """calendar.yaml (optional): working-day schedules an admin entered, and local closures."""
+        path = self.directory / CALENDAR_FILE
+        if not path.exists():
+            return None
+        data, source = self.parse(path, "calendar.schema.json")
+        found = calendar_problems(data) if data is not None else []
+        for severity, where, text in found:
+            self.add(severity, source, where, None, text)
+        return None if data is None or any(severity == ERROR for severity, *_ in found) else data
 
     def _parse_list(self, name, schema, key):
         path = self.directory / name

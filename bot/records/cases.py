@@ -1,4 +1,4 @@
-"""Case rules (first-inquiry accountability), every one of them here, and due times in business hours.
+"""Case rules (first-inquiry accountability), every one of them here. Due times: bot.records.workdays.
 
 Handlers and channels only translate: they call CaseDesk and say what the Outcome means.
 """
@@ -6,58 +6,20 @@ Handlers and channels only translate: they call CaseDesk and say what the Outcom
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import BusinessHours
 from bot.records.ledger import Ledger, iso
-from bot.records.rows import OPEN, Case
-
-
-def add_business_hours(start: dt.datetime, hours: float, business: BusinessHours) -> dt.datetime:
-    """The moment `hours` of business time after `start` (time zone aware, result in UTC)."""
-    tz = business.timezone
-    moment = start.astimezone(tz)
-    remaining = dt.timedelta(hours=hours)
-    while True:
-        day_start = dt.datetime.combine(moment.date(), business.start, tz)
-        day_end = dt.datetime.combine(moment.date(), business.end, tz)
-        if moment.weekday() not in business.weekdays or moment >= day_end:
-            moment = dt.datetime.combine(moment.date() + dt.timedelta(days=1), business.start, tz)
-            continue
-        moment = max(moment, day_start)
-        available = day_end - moment
-        if remaining <= available:
-            return (moment + remaining).astimezone(dt.UTC)
-        remaining -= available
-        moment = dt.datetime.combine(moment.date() + dt.timedelta(days=1), business.start, tz)
-
-
-def business_hours_between(start: dt.datetime, end: dt.datetime, business: BusinessHours) -> float:
-    """Business hours elapsed between two moments (0 when end is before start)."""
-    tz = business.timezone
-    moment, end = start.astimezone(tz), end.astimezone(tz)
-    total = dt.timedelta()
-    while moment < end:
-        day_start = dt.datetime.combine(moment.date(), business.start, tz)
-        day_end = dt.datetime.combine(moment.date(), business.end, tz)
-        if moment.weekday() in business.weekdays:
-            lo, hi = max(moment, day_start), min(end, day_end)
-            if hi > lo:
-                total += hi - lo
-        moment = dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time(0, 0), tz)
-    return total.total_seconds() / 3600
-
-
-def local_time(moment: dt.datetime, business: BusinessHours, language: str = "zh") -> str:
-    """A moment as the citizen and staff read it: local business time, to the minute."""
-    return moment.astimezone(business.timezone).strftime("%Y-%m-%d %H:%M")
-
+from bot.records.rows import OPEN, Case, CaseEvent
+from bot.records.workdays import WorkingTime
 
 # -- case rules ---------------------------------------------------------------------------
 
 OK, NOT_FOUND, IS_CLOSED, OWNED_BY_OTHER, ALREADY_YOURS, NOT_OWNER, NO_OFFER, NOT_CLOSED, ALREADY_RATED = (
     "ok", "not_found", "closed", "owned_by_other", "already_yours", "not_owner", "no_offer", "not_closed",
     "already_rated")
+REPLIED, REPLY_SHOWN = "replied", "reply_shown"  # a staff answer, and the console showing it to the citizen
 LOW_RATING = 2  # a rating of this or less reopens the case for the supervisors
 STARS = range(1, 6)
 
@@ -101,9 +63,12 @@ class CaseDesk:
     """Claim, transfer, answer, close, rate and reopen cases. Every step is an event in the ledger."""
 
     def __init__(self, ledger: Ledger, business: BusinessHours, *, unclaimed_minutes: float = 30.0,
-                 warn_fraction: float = 0.8):
+                 warn_fraction: float = 0.8, working_time: Callable[[], WorkingTime] | None = None):
         self.ledger = ledger
         self.business = business
+        # The working time of the live knowledge base (its calendar.yaml); without one, the official calendar only.
+        fixed = WorkingTime(business)
+        self.working_time = working_time or (lambda: fixed)
         self.unclaimed_minutes = unclaimed_minutes
         self.warn_fraction = warn_fraction
 
@@ -162,7 +127,7 @@ class CaseDesk:
         if case.owner_id != staff.id:
             return Outcome(NOT_OWNER, case)
         changes = {} if case.first_reply_at else {"first_reply_at": iso(self.ledger.now())}
-        self.ledger.add_event(case_id, "replied", staff.actor, {"text": text, "media": media}, changes=changes)
+        self.ledger.add_event(case_id, REPLIED, staff.actor, {"text": text, "media": media}, changes=changes)
         return Outcome(OK, self.get(case_id))
 
     def note_follow_up(self, case_id: int, user_id: str, text: str, media: str | None = None) -> None:
@@ -202,6 +167,26 @@ class CaseDesk:
     def add_comment(self, case_id: int, citizen: Citizen, comment: str) -> None:
         self.ledger.add_event(case_id, "comment", citizen.actor, {"text": comment})
 
+    # -- answers shown where nothing can be pushed (the offline console) --------------------
+
+    def cases_of(self, user_id: str) -> list[Case]:
+        return self.ledger.cases_of_user(user_id)
+
+    def replies(self, case_id: int) -> list[CaseEvent]:
+        return [e for e in self.ledger.case_events(case_id) if e.kind == REPLIED]
+
+    def unseen_replies(self, user_id: str) -> list[tuple[Case, CaseEvent]]:
+        """Staff answers to a citizen's cases that were not shown to them yet, oldest first."""
+        found = []
+        for case in self.cases_of(user_id):
+            events = self.ledger.case_events(case.id)
+            seen = {e.detail.get("event_id") for e in events if e.kind == REPLY_SHOWN}
+            found += [(case, e) for e in events if e.kind == REPLIED and e.id not in seen]
+        return found
+
+    def mark_reply_seen(self, case_id: int, event_id: int, citizen: Citizen) -> None:
+        self.ledger.add_event(case_id, REPLY_SHOWN, citizen.actor, {"event_id": event_id})
+
     # -- supervision (电子监察) ----------------------------------------------------------
 
     def alerts(self, now: dt.datetime) -> list[Alert]:
@@ -217,8 +202,9 @@ class CaseDesk:
                 if not case.overdue_at:
                     result.append(Alert("overdue", case))
                 continue
-            total = business_hours_between(case.opened_at, case.due_at, self.business)
-            used = business_hours_between(case.opened_at, now, self.business)
+            clock = self.working_time()
+            total = clock.between(case.opened_at, case.due_at)
+            used = clock.between(case.opened_at, now)
             if case.owner_id and not case.warned_at and total and used / total >= self.warn_fraction:
                 result.append(Alert("warning", case))
         return result

@@ -217,6 +217,9 @@ class Ledger:
     def open_case_of(self, user_id: str) -> Case | None:
         return self._first(Case, "cases", "user_id = ? and status = ?", [user_id, OPEN], order_by="id desc")
 
+    def cases_of_user(self, user_id: str) -> list[Case]:
+        return [Case.from_row(r) for r in self._rows("cases", "user_id = ?", [user_id], order_by="id")]
+
     def cases(self, status: str | None = None) -> list[Case]:
         where, args = ("status = ?", [status]) if status else (None, None)
         return [Case.from_row(r) for r in self._rows("cases", where, args, order_by="id")]

@@ -41,13 +41,14 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
     application = builder.build()
     ledger = Ledger(config.database_path, clock=clock)
     store = KnowledgeStore(config.knowledge_dir, config.thresholds)
+    assistant = Assistant(store, ledger, config)
     application.bot_data["services"] = Services(
         config=config,
         ledger=ledger,
         store=store,
-        assistant=Assistant(store, ledger, config),
+        assistant=assistant,
         desk=CaseDesk(ledger, config.business_hours, unclaimed_minutes=config.unclaimed_reminder_minutes,
-                      warn_fraction=config.warn_fraction),
+                      warn_fraction=config.warn_fraction, working_time=assistant.working_time),
         outbox=Outbox(application.bot, ledger),
         rate_limiter=RateLimiter(config.rate_limit_per_minute),
     )

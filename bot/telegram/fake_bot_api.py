@@ -8,6 +8,7 @@ by the offset, as Telegram does), and can be told to fail: 429 with retry_after,
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import email.parser
 import email.policy
@@ -15,7 +16,6 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -36,6 +36,8 @@ class FakeBotApi:
         self.staff_is_forum = staff_is_forum
         self.requests: list[dict] = []  # every call: {"method", "params", "at"}
         self.updates: list[dict] = []
+        self.deliveries: collections.Counter[int] = collections.Counter()  # update_id -> times getUpdates gave it
+        self._redeliver: list[dict] = []
         self.acknowledged = 0  # highest offset the bot confirmed
         self.faults: list[dict] = []  # {"method", "kind", "remaining", ...}
         self.blocked_users: set[int] = set()
@@ -101,6 +103,13 @@ class FakeBotApi:
             self._lock.notify_all()
             return update_id
 
+    def redeliver(self, update_id: int) -> None:
+        """Hand out an update again although the bot moved past it, as Telegram does when the bot's
+        stored offset was lost (it crashed before saving it): the same update_id, the same content."""
+        with self._lock:
+            self._redeliver.append(next(u for u in self.updates if u["update_id"] == update_id))
+            self._lock.notify_all()
+
     def new_message(self, user: dict, chat: dict, **content) -> dict:
         return {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": user, **content}
 
@@ -151,21 +160,12 @@ class FakeBotApi:
     def texts(self, chat_id: int) -> list[str]:
         return [r["params"].get("text") or r["params"].get("caption") or "" for r in self.sent(chat_id)]
 
-    def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0, what: str = "a condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.02)
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-    def wait_for_sent(self, chat_id: int, contains: str = "", count: int = 1, timeout: float = 15.0) -> list[dict]:
-        return self.wait_for(lambda: (m := [r for r in self.sent(chat_id)
-                                             if contains in (r["params"].get("text") or r["params"].get("caption")
-                                                             or "")])
-                             and len(m) >= count and m,
-                             timeout, f"{count} message(s) to {chat_id} containing {contains!r}")
+    def sent_containing(self, chat_id: int, contains: str) -> list[dict]:
+        """Messages sent to chat_id whose text or caption contains `contains` (which must say something)."""
+        if not contains:
+            raise ValueError("name the text you expect: an empty string matches any message")
+        return [r for r in self.sent(chat_id)
+                if contains in (r["params"].get("text") or r["params"].get("caption") or "")]
 
     def pending_updates(self) -> int:
         with self._lock:
@@ -281,9 +281,12 @@ class FakeBotApi:
             if offset:
                 self.acknowledged = max(self.acknowledged, offset)
             while True:
-                ready = [u for u in self.updates if u["update_id"] >= max(offset, self.acknowledged)]
+                ready = self._redeliver + [u for u in self.updates if u["update_id"] >= max(offset, self.acknowledged)]
                 if ready or time.monotonic() >= deadline:
-                    return ready[: int(params.get("limit") or 100)]
+                    ready = ready[: int(params.get("limit") or 100)]
+                    self._redeliver = [u for u in self._redeliver if u not in ready]
+                    self.deliveries.update(u["update_id"] for u in ready)
+                    return ready
                 self._lock.wait(timeout=max(0.0, deadline - time.monotonic()))
 
     def _api_deleteWebhook(self, params):  # noqa: N802

@@ -12,8 +12,9 @@ from telegram.error import TelegramError
 
 from bot.answering.messages import message
 from bot.config import TELEGRAM_MESSAGE_LIMIT
-from bot.records.cases import Alert, local_time
+from bot.records.cases import Alert
 from bot.records.rows import Case, OutboxMessage
+from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, fit, keyboard, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def format_due(services: Services, due: dt.datetime | None, language: str = "zh") -> str:
-    return local_time(due, services.config.business_hours, language) if due else "—"
+    return local_time(due, services.config.business_hours) if due else "—"
 
 
 def card_text(services: Services, case: Case) -> str:
