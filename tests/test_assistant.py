@@ -54,13 +54,14 @@ def test_choosing_a_life_event_sends_its_merged_checklist_tailored_to_the_answer
     common = dict(question="孩子出生了要办哪些手续", channel="console", user_id="u1", fmt=PLAIN)
     untailored = assistant.choose_event("newborn", **common)
     assert untailored.decision.event_id == "newborn" and untailored.decision.options == event.service_ids
-    assert not untailored.tailored and "代办人居民身份证" in "".join(untailored.messages)
+    # The bundle lists the ID card once, saying whose it must be: the agent's among them until told otherwise.
+    assert not untailored.tailored and "代办人" in "".join(untailored.messages)
 
     answers = {"agent": False, "born_outside_hospital": False}
     tailored = assistant.choose_event("newborn", **common, answers=answers, update_id=7)
     text = "".join(tailored.messages)
     assert tailored.tailored and tailored.decision.action == "chosen"
-    assert "代办人居民身份证" not in text and "委托书" not in text  # no agent: no agent's documents
+    assert "代办人" not in text and "委托书" not in text  # no agent: no agent's documents
     assert "分娩医院的住院病历或分娩记录" in text  # born in hospital: the hospital's record
     assert "【您的情况】" in text and "是否委托他人代为领取？ 否" in text  # service questions, asked for the bundle
     row = ledger.inquiry(tailored.inquiry_id)

@@ -14,6 +14,7 @@ from bot.knowledge.model import (
     Condition,
     District,
     Document,
+    DocumentKind,
     Event,
     EventStep,
     Family,
@@ -56,7 +57,8 @@ def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
     offices = {o["id"]: _office(o) for o in raw.offices}
     offices.update((o["id"], _office(o, district)) for district, o in raw.local_offices)
     categories = {c["id"]: Category(c["id"], Text.parse(c["name"])) for c in raw.categories}
-    services = {d["id"]: _service(d, path) for path, d in raw.services}
+    registry = {d["id"]: _document_kind(d) for d in raw.documents}
+    services = {d["id"]: _service(d, path, registry) for path, d in raw.services}
     raw_events = {d["id"]: (path, d) for path, d in raw.events}
     events = {eid: _event(eid, raw_events) for eid in raw_events}
     matters = {m["id"]: _matter(m, path) for path, m in raw.matters}
@@ -66,7 +68,7 @@ def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
                 for f in raw.families}
     local = {(o.type, o.district): o for o in offices.values() if o.type and o.district}
     return KnowledgeBase(directory, version, offices, categories, services, events, matters, districts, families,
-                         local, calendar=build_calendar(raw.calendar))
+                         registry, local, calendar=build_calendar(raw.calendar))
 
 
 def _sources(raw: list | None) -> tuple[Source, ...]:
@@ -152,12 +154,20 @@ def _office(raw: dict, district: str | None = None) -> Office:
     )
 
 
-def _document(raw: dict) -> Document:
+def _document_kind(raw: dict) -> DocumentKind:
+    return DocumentKind(id=raw["id"], name=Text.parse(raw["name"]), issuer=Text.parse(raw["issuer"]),
+                        how_to_get=Text.parse(raw["how_to_get"]), electronic=raw.get("electronic", False),
+                        electronic_note=Text.parse(raw.get("electronic_note")))
+
+
+def _document(raw: dict, registry: dict[str, DocumentKind]) -> Document:
+    ids = raw["document"] if isinstance(raw["document"], list) else [raw["document"]]
     return Document(
-        name=Text.parse(raw["name"]),
+        kinds=tuple(registry[i] for i in ids),
+        whose=Text.parse(raw.get("whose")),
         form=raw["form"],
         copies=raw["copies"],
-        source=Text.parse(raw["source"]),
+        own_how_to_get=Text.parse(raw.get("how_to_get")),
         notes=Text.parse(raw.get("notes")),
         condition=raw.get("condition"),
         unless=raw.get("unless"),
@@ -166,7 +176,7 @@ def _document(raw: dict) -> Document:
     )
 
 
-def _service(raw: dict, path: Path) -> Service:
+def _service(raw: dict, path: Path, registry: dict[str, DocumentKind]) -> Service:
     limit = raw["time_limit"]
     return Service(
         id=raw["id"],
@@ -179,7 +189,7 @@ def _service(raw: dict, path: Path) -> Service:
         offices=tuple(raw["offices"]),
         eligibility=Text.parse(raw["eligibility"]),
         conditions=tuple(Condition(k, Text.parse(v)) for k, v in (raw.get("conditions") or {}).items()),
-        documents=tuple(_document(d) for d in raw["documents"]),
+        documents=tuple(_document(d, registry) for d in raw["documents"]),
         steps=tuple(Text.parse(s) for s in raw["steps"]),
         time_limit=TimeLimit(
             legal_days=limit["legal_days"],

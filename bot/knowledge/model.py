@@ -117,14 +117,58 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Document(Dated):
+class DocumentKind:
+    """One kind of document in the registry (documents.yaml): what it is, who issues it, how to get it."""
+
+    id: str
     name: Text
+    issuer: Text
+    how_to_get: Text
+    electronic: bool = False  # 电子证照: offices can generally fetch it electronically
+    electronic_note: Text | None = None
+
+
+@dataclass(frozen=True)
+class Document(Dated):
+    """A service's requirement of a registry document: whose, original or copy, how many, when."""
+
+    kinds: tuple[DocumentKind, ...]  # any one of them will do
     form: str
     copies: int
-    source: Text
-    notes: Text | None
-    condition: str | None
-    unless: str | None
+    whose: Text | None = None
+    own_how_to_get: Text | None = None  # this service's way to get it, when it differs from the registry's
+    notes: Text | None = None
+    condition: str | None = None
+    unless: str | None = None
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What a bundle merges by: the same registry documents are one item for the citizen."""
+        return tuple(kind.id for kind in self.kinds)
+
+    @property
+    def name(self) -> Text:
+        zh = "或".join(kind.name.zh for kind in self.kinds)
+        en = " or ".join(kind.name.get("en") for kind in self.kinds)
+        if self.whose:
+            return Text(self.whose.zh + zh, f"{en} ({self.whose.get('en')})")
+        return Text(zh, en)
+
+    @property
+    def source(self) -> Text:
+        if self.own_how_to_get:
+            return self.own_how_to_get
+        if len(self.kinds) == 1:
+            return self.kinds[0].how_to_get
+        return Text("；".join(f"{k.name.zh}：{k.how_to_get.zh}" for k in self.kinds),
+                    "; ".join(f"{k.name.get('en')}: {k.how_to_get.get('en')}" for k in self.kinds))
+
+    @property
+    def electronic_note(self) -> Text | None:
+        """What the citizen may do instead of bringing it, when every kind accepted is an electronic licence."""
+        if self.kinds and all(kind.electronic for kind in self.kinds):
+            return next((kind.electronic_note for kind in self.kinds if kind.electronic_note), None)
+        return None
 
     def applies(self, answers: dict[str, bool]) -> bool:
         """Whether the document is needed, given the citizen's yes/no answers.
@@ -274,6 +318,7 @@ class KnowledgeBase:
     matters: dict[str, Matter] = field(default_factory=dict)
     districts: dict[str, District] = field(default_factory=dict)
     families: dict[str, Family] = field(default_factory=dict)
+    documents: dict[str, DocumentKind] = field(default_factory=dict)
     local_offices: dict[tuple[str, str], Office] = field(default_factory=dict)  # (type, district) -> office
     calendar: LocalCalendar = field(default_factory=LocalCalendar)  # calendar.yaml
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))

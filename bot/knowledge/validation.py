@@ -57,6 +57,7 @@ class RawKnowledge:
     local_offices: list[tuple[str, dict]] = field(default_factory=list)  # (district id, office)
     matters: list[tuple[Path, dict]] = field(default_factory=list)
     families: list[dict] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
     calendar: dict | None = None  # calendar.yaml, when present and without errors
 
 
@@ -256,6 +257,9 @@ class _Checker:
         self.raw.offices, self.raw.categories = offices, categories
         self._check_offices(offices, offices_src)
         self.raw.districts, _ = self._parse_list("districts.yaml", "districts.schema.json", "districts")
+        self.raw.documents, documents_src = self._parse_list("documents.yaml", "documents.schema.json", "documents")
+        self.document_ids = {d["id"] for d in self.raw.documents}
+        self.documents_used: set[str] = set()
         self._check_local_offices(offices)
         office_ids = {o["id"] for o in offices}
         category_ids = {c["id"] for c in categories}
@@ -276,6 +280,11 @@ class _Checker:
         self._check_catalogue(office_ids, service_ids, alias_owner)
         self._check_families(service_ids)
         self._check_district_coverage(offices)
+        for i, document in enumerate(self.raw.documents):
+            if document["id"] not in self.documents_used:
+                self.add(WARNING, documents_src, ("documents", i, "id"), document["id"],
+                         f"the document '{document['id']}' is in documents.yaml but no service asks for it; remove it "
+                         "or refer to it from the services that need it.")
         self.raw.calendar = self._check_calendar()
         return Checked(self.raw, self.problems, content_version(self.directory))
 
@@ -396,6 +405,12 @@ class _Checker:
                              f"document {i + 1} of '{sid}' depends on the condition '{cond}', which is not defined; "
                              f"add it under 'conditions:' as a yes/no question, or use one of: {', '.join(sorted(conditions)) or 'none defined'}.")
             self._check_dates(document, source, ("documents", i), sid)
+            ids = document["document"] if isinstance(document["document"], list) else [document["document"]]
+            for unknown in [d for d in ids if d not in self.document_ids]:
+                self.add(ERROR, source, ("documents", i, "document"), sid,
+                         f"document {i + 1} of '{sid}' refers to '{unknown}', which is not in documents.yaml; fix the "
+                         "id or add the document to the registry (name, issuer, how_to_get, electronic).")
+            self.documents_used.update(ids)
         for cond in sorted(conditions - used):
             self.add(WARNING, source, ("conditions", cond), sid,
                      f"the condition '{cond}' of '{sid}' is asked but no document depends on it; "
