@@ -17,6 +17,7 @@ the loader's validation (bot.knowledge.load_knowledge).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import re
@@ -305,6 +306,7 @@ def build_directory(target: str | Path, size: int, source: str | Path = BUNDLED_
                          f"use at least {len(shipped)}.")
     _add_district_offices(target / "offices.yaml")
     generated = synthetic_services(shipped, size - len(shipped))
+    _to_registry(generated, target / "documents.yaml")
     for data in generated:
         # Made-up entries say so, like an entry nobody could verify.
         data.setdefault("sources", [{"title": "合成测试数据（性能基准）", "retrieved": SYNTHETIC_DATE,
@@ -315,6 +317,25 @@ def build_directory(target: str | Path, size: int, source: str | Path = BUNDLED_
         (target / "services" / f"{data['id']}.yaml").write_text(text, encoding="utf-8")
     _drop_catalogue_matters_now_served(target / "catalogue", generated)
     return target
+
+
+def _to_registry(services: list[dict], registry_file: Path) -> None:
+    """Generated documents join the document registry, as an admin would add them: each kind once."""
+    kinds: dict[str, dict] = {}
+    for service in services:
+        for i, document in enumerate(service["documents"]):
+            if "document" in document:
+                continue  # a shipped service's document, already in the registry
+            kind_id = "synthetic_" + hashlib.sha1(document["name"]["zh"].encode()).hexdigest()[:12]
+            kinds.setdefault(kind_id, {"id": kind_id, "name": document["name"],
+                                       "issuer": {"zh": "申请人或出具单位", "en": "The applicant or the issuing body"},
+                                       "how_to_get": document["source"], "electronic": False})
+            rest = {k: v for k, v in document.items() if k not in ("name", "source")}
+            service["documents"][i] = {"document": kind_id, **rest}
+    data = yaml.load(registry_file.read_text(encoding="utf-8"), Loader=SafeLoader)
+    data["documents"] += list(kinds.values())
+    registry_file.write_text(yaml.dump(data, Dumper=SafeDumper, allow_unicode=True, sort_keys=False, width=200),
+                             encoding="utf-8")
 
 
 def _drop_catalogue_matters_now_served(folder: Path, services: list[dict]) -> None:

@@ -104,7 +104,7 @@ def test_chat_tailors_a_list_and_saves_it(run, tmp_path):
     answers = "n\ny\nn\ny\n"  # minor, agent, state employee, old passport
     result = run("chat", input="护照过期了怎么换\n/tailor\n" + answers + "/save\n/quit\n")
     assert result.exit_code == 0
-    assert "【您的情况】" in result.output and "委托书及代办人居民身份证" in result.output.split("【您的情况】")[1]
+    assert "【您的情况】" in result.output and "代办人居民身份证" in result.output.split("【您的情况】")[1]
     assert "户口簿或出生医学证明" not in result.output.split("【您的情况】")[1]
     [saved] = (tmp_path / "checklists").glob("checklist-passport-*.html")
     assert 'ul class="check"' in saved.read_text(encoding="utf-8")

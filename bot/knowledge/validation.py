@@ -157,6 +157,9 @@ def _schema_message(error) -> str:
         name = missing.group(1) if missing else "a field"
         if name in ("zh", "name") and "document" in where:
             return f"{where} has no '{name}'; every document needs a name in Chinese (zh) and English (en)."
+        if name == "document" and "document" in where:
+            return (f"{where} has no 'document'; name the kind of document with its id in documents.yaml, "
+                    "e.g. 'document: id_card', or a list of ids when any one of them will do.")
         return f"{where} has no '{name}'; add it (see the schema file for what it holds)."
     if error.validator == "additionalProperties":
         extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
@@ -279,7 +282,7 @@ class _Checker:
         self._check_events(service_ids)
         self._check_catalogue(office_ids, service_ids, alias_owner)
         self._check_families(service_ids)
-        self._check_district_coverage(offices)
+        self._check_district_coverage(offices, offices_src)
         for i, document in enumerate(self.raw.documents):
             if document["id"] not in self.documents_used:
                 self.add(WARNING, documents_src, ("documents", i, "id"), document["id"],
@@ -515,16 +518,16 @@ class _Checker:
                              "address comes from, or set address: null and to_confirm: true.")
                 self.raw.local_offices.append((district, office))
 
-    def _check_district_coverage(self, offices):
+    def _check_district_coverage(self, offices, source):
         """A service handled per district needs that district's office for every district."""
         used = {office for _, data in self.raw.services for office in data["offices"]}
         present = {(o["type"], d) for d, o in self.raw.local_offices}
-        for office in offices:
+        for i, office in enumerate(offices):
             if not office.get("by_district") or office["id"] not in used:
                 continue
             missing = [d["id"] for d in self.raw.districts if (office["id"], d["id"]) not in present]
             if missing:
-                self.add(WARNING, None, None, office["id"],
+                self.add(WARNING, source, ("offices", i, "by_district"), office["id"],
                          f"the office type '{office['id']}' has no office of its own in {', '.join(missing)}; "
                          f"add one to offices/<district>.yaml (address: null and to_confirm: true when unknown).")
 
