@@ -180,7 +180,7 @@ def web_settings(reader: _Reader) -> WebSettings:
         desk_password=Secret(password) if password else None,
         rate_limit_per_minute=int(reader.number("WEB_RATE_LIMIT_PER_MINUTE", 20, 1, 10000)),
         address_rate_limit_per_minute=int(reader.number("WEB_ADDRESS_RATE_LIMIT_PER_MINUTE", 300, 1, 100000)),
-        max_body_bytes=int(reader.number("WEB_MAX_BODY_BYTES", 16384, 1024, 1048576)),
+        max_body_bytes=int(reader.number("WEB_MAX_BODY_BYTES", 16384, 1024, 100000)),
         record_address=reader.flag("WEB_RECORD_ADDRESS"),
         cookie_secure=reader.flag("WEB_COOKIE_SECURE"),
     )

@@ -161,6 +161,13 @@ def test_security_headers_and_pages_without_inline_script(web):
 
 async def test_a_flood_from_one_address_is_limited(tmp_path):
     """Many sessions from one address: the per-address limit stops them (in-process, a low limit)."""
+    app, ledger = in_process_app(tmp_path, address_rate_limit_per_minute=4)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        codes = [(await client.post("/api/v1/ask", json={"text": "护照怎么办理"})).status_code for _ in range(6)]
+    ledger.close()
+    assert codes == [200] * 4 + [429] * 2
+
+def in_process_app(tmp_path, **web_changes):
     from dataclasses import replace
 
     from bot.answering.assistant import Assistant, KnowledgeStore
@@ -169,12 +176,36 @@ async def test_a_flood_from_one_address_is_limited(tmp_path):
     from bot.web.services import build_web_services
 
     config = Config(database_path=tmp_path / "ledger.db")
-    config = replace(config, web=replace(config.web, address_rate_limit_per_minute=4))
+    config = replace(config, web=replace(config.web, **web_changes))
     ledger = Ledger(config.database_path)
     assistant = Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), ledger, config)
-    app = create_app(build_web_services(config, ledger, assistant.store, assistant,
-                                        CaseDesk(ledger, config.business_hours)))
+    return create_app(build_web_services(config, ledger, assistant.store, assistant,
+                                         CaseDesk(ledger, config.business_hours))), ledger
+
+
+async def test_without_a_desk_password_the_desk_refuses_every_login(tmp_path):
+    app, ledger = in_process_app(tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        codes = [(await client.post("/api/v1/ask", json={"text": "护照怎么办理"})).status_code for _ in range(6)]
+        refused = await client.post("/desk/api/login", json={"name": "王芳", "password": "anything at all"})
+        search = await client.post("/desk/api/search", json={"query": "护照"})
     ledger.close()
-    assert codes == [200] * 4 + [429] * 2
+    assert refused.status_code == 503 and "DESK_PASSWORD" in refused.json()["message"]
+    assert search.status_code == 401
+
+
+def test_a_web_case_keeps_staff_replies_in_the_session_inbox_until_purged(tmp_path):
+    import datetime as dt
+
+    from bot.records.cases import CaseDesk, Staff
+
+    ledger = Ledger(tmp_path / "ledger.db")
+    desk = CaseDesk(ledger, Config().business_hours)
+    case_id = ledger.open_case(channel="web", user_id="web:abc", chat_id="web:abc", language="zh", question="狗证")
+    assert desk.reply(case_id, Staff("9001", "李明"), "请到派出所办理", media="photo").ok
+    assert desk.close(case_id, Staff("9001", "李明")).ok
+    [reply, closed] = ledger.inbox("web:abc")
+    assert (reply.kind, reply.text, reply.media, closed.kind) == ("reply", "请到派出所办理", "photo", "closed")
+    assert ledger.inbox("web:abc", after=closed.id) == [] and ledger.inbox("web:other") == []
+    counts = ledger.purge_before(ledger.now() + dt.timedelta(seconds=1), "[purged]", actor="test")
+    assert counts["web_inbox"] == 2 and ledger.inbox("web:abc") == []
+    ledger.close()
