@@ -116,6 +116,33 @@ def test_the_buttons_work_from_the_keyboard_and_save_the_tailored_list(web, know
         assert f"<h1>{name}</h1>" in saved and "一次性告知材料清单" in saved and "您的情况" in saved
 
 
+COLOURS = """() => [...document.querySelectorAll('h1, .switch, .intro, .examples, label, button, .bubble .who, .bubble .text')]
+  .map((element) => {
+    let back = element;
+    while (back && getComputedStyle(back).backgroundColor === 'rgba(0, 0, 0, 0)') back = back.parentElement;
+    return [getComputedStyle(element).color, back ? getComputedStyle(back).backgroundColor : 'rgb(255, 255, 255)'];
+  })"""
+
+
+def contrast(foreground: str, background: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_text_on_the_page_meets_the_contrast_minimum(web):
+    with chromium() as browser:
+        page = open_chat(browser, web.url + "/")
+        ask(page, "护照怎么办理")
+        page.locator(".bubble.assistant", has_text="需要准备的材料").wait_for()
+        pairs = page.evaluate(COLOURS)
+    assert len(pairs) > 10
+    assert min(contrast(fg, bg) for fg, bg in pairs) >= 4.5  # WCAG 2 AA for normal text
+
+
 def test_html_in_a_question_is_shown_as_text(web):
     with chromium() as browser:
         page = open_chat(browser, web.url + "/")
