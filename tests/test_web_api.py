@@ -209,3 +209,21 @@ def test_a_web_case_keeps_staff_replies_in_the_session_inbox_until_purged(tmp_pa
     counts = ledger.purge_before(ledger.now() + dt.timedelta(seconds=1), "[purged]", actor="test")
     assert counts["web_inbox"] == 2 and ledger.inbox("web:abc") == []
     ledger.close()
+
+
+def test_a_taken_port_stops_the_web_command_with_one_line(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from tests.process import ROOT
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "bot", "web", "--port", str(port)], cwd=ROOT,
+                                env={"PATH": "/usr/bin:/bin", "DATABASE_PATH": str(tmp_path / "ledger.db")},
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: The web channel cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "choose another port with WEB_PORT (or --port).")

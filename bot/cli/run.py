@@ -23,6 +23,7 @@ def run():
     from bot.logs import configure_logging
     from bot.telegram.app import serve
     from bot.telegram.services import StartupError
+    from bot.web.app import WebStartError
 
     config = load_config(telegram=True)
     secrets = [config.token.reveal()] + ([config.webhook_secret.reveal()] if config.webhook_secret else []) \
@@ -32,7 +33,7 @@ def run():
         asyncio.run(serve(config))
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from None
-    except StartupError as exc:
+    except (StartupError, WebStartError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - one clear line, never the token
         raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None

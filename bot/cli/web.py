@@ -27,7 +27,7 @@ def web(database_path, knowledge_dir, host, port):
     from bot.cli.common import open_assistant
     from bot.logs import configure_logging
     from bot.records.cases import CaseDesk
-    from bot.web.app import serve_web
+    from bot.web.app import WebStartError, serve_web
     from bot.web.services import build_web_services
 
     config = load_config(knowledge_dir, database_path)
@@ -46,7 +46,7 @@ def web(database_path, knowledge_dir, host, port):
 
     try:
         asyncio.run(main())
-    except OSError as exc:
+    except WebStartError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         assistant.ledger.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 
 import uvicorn
 from starlette.applications import Starlette
@@ -48,6 +49,10 @@ def create_app(web: WebServices) -> Starlette:
     return app
 
 
+class WebStartError(Exception):
+    """The web channel cannot start (its port is taken, say); the message says what to do"""
+
+
 class _Server(uvicorn.Server):
     """uvicorn inside our own event loop: the caller owns the signals (SIGTERM stops the bot and the web)."""
 
@@ -67,11 +72,17 @@ class WebServer:
         self.host, self.port = host, port
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(self.server.serve())
+        try:  # bound here, so that a taken port is one clear line rather than uvicorn's exit
+            sock = socket.create_server((self.host, self.port))
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).split(" (while")[0]  # asyncio appends the address again
+            raise WebStartError(f"The web channel cannot listen on {self.host}:{self.port} ({reason}); "
+                                "choose another port with WEB_PORT (or --port).") from None
+        self.task = asyncio.create_task(self.server.serve(sockets=[sock]))
         while not self.server.started:
-            if self.task.done():  # e.g. the port is taken: uvicorn logs why and exits
-                raise OSError(f"The web channel could not listen on {self.host}:{self.port}; is the port in use? "
-                              "Choose another with WEB_PORT (or --port).")
+            if self.task.done():
+                raise WebStartError(f"The web channel stopped while starting on {self.host}:{self.port}; "
+                                    "see the log above.")
             await asyncio.sleep(0.02)
         log.info("Web channel listening on http://%s:%s/ (desk at /desk)", self.host, self.port)
 
