@@ -99,6 +99,7 @@ class Config:
     rate_limit_per_minute: int = 20
     poll_timeout_seconds: int = 30
     knowledge_watch: bool = False
+    web: WebSettings = field(default_factory=lambda: WebSettings())
     city: tuple[str, str] = ("武汉市", "Wuhan")  # the one city the assistant serves: (Chinese, English)
 
     def city_name(self, language: str) -> str:
@@ -155,7 +156,39 @@ class Config:
             poll_timeout_seconds=int(reader.number("POLL_TIMEOUT_SECONDS", 30, 0, 50)),
             knowledge_watch=reader.flag("KNOWLEDGE_WATCH"),
             city=(reader.text("CITY_NAME") or "武汉市", reader.text("CITY_NAME_EN") or "Wuhan"),
+            web=web_settings(reader),
         )
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web channel (bot/web): where it listens, the counter desk's password, and its abuse limits."""
+
+    port: int | None = None  # WEB_PORT: with Telegram settings, `run` serves the web channel too
+    host: str = "127.0.0.1"
+    desk_password: Secret | None = None  # hashed at start; the desk refuses every login without it
+    rate_limit_per_minute: int = 20  # citizen actions per session
+    address_rate_limit_per_minute: int = 300  # every API request per client address (offices share one)
+    max_body_bytes: int = 16384
+    record_address: bool = False  # never store a citizen's IP address unless asked to
+    cookie_secure: bool = False  # set when the page is served over HTTPS (a proxy in front)
+
+
+def web_settings(reader: _Reader) -> WebSettings:
+    port = reader.number("WEB_PORT", 0, 1, 65535) if reader.raw("WEB_PORT") else None
+    password = reader.text("DESK_PASSWORD")
+    if password is not None and len(password) < 8:
+        raise ConfigError("DESK_PASSWORD is shorter than 8 characters; choose a longer passphrase for the counter desk.")
+    return WebSettings(
+        port=int(port) if port else None,
+        host=reader.text("WEB_HOST") or "127.0.0.1",
+        desk_password=Secret(password) if password else None,
+        rate_limit_per_minute=int(reader.number("WEB_RATE_LIMIT_PER_MINUTE", 20, 1, 10000)),
+        address_rate_limit_per_minute=int(reader.number("WEB_ADDRESS_RATE_LIMIT_PER_MINUTE", 300, 1, 100000)),
+        max_body_bytes=int(reader.number("WEB_MAX_BODY_BYTES", 16384, 1024, 100000)),
+        record_address=reader.flag("WEB_RECORD_ADDRESS"),
+        cookie_secure=reader.flag("WEB_COOKIE_SECURE"),
+    )
 
 
 class _Reader:

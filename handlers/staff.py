@@ -122,15 +122,20 @@ async def relay_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await tell(update, sender, refusal(outcome, case_id))
         return
     case = outcome.case
-    header = esc(message("staff.reply_header", case.language or "zh", case_id=case_id))
-    if media:
-        caption = f"{header}\n{fit(msg.caption, TELEGRAM_CAPTION_LIMIT - len(header) - 1)}" if msg.caption else header
-        await sender.copy(case.chat_id, msg.chat_id, msg.message_id, key="relay", caption=caption, case_id=case_id)
-    else:
-        await sender.text(case.chat_id, f"{header}\n{fit(text, TELEGRAM_MESSAGE_LIMIT - len(header) - 1)}",
-                          key="relay", case_id=case_id)
+    if not case.on_the_web:  # a web citizen's reply already waits in the session's inbox (CaseDesk.reply)
+        await _relay_to_citizen(sender, case, msg, text, media)
     await sender.text(msg.chat_id, staff_text("staff.relayed", case_id=case_id), key="relayed",
                       thread_id=case.topic_id, reply_to=msg.message_id)
+
+
+async def _relay_to_citizen(sender: Sender, case, msg, text: str, media: str | None) -> None:
+    header = esc(message("staff.reply_header", case.language or "zh", case_id=case.id))
+    if media:
+        caption = f"{header}\n{fit(msg.caption, TELEGRAM_CAPTION_LIMIT - len(header) - 1)}" if msg.caption else header
+        await sender.copy(case.chat_id, msg.chat_id, msg.message_id, key="relay", caption=caption, case_id=case.id)
+    else:
+        await sender.text(case.chat_id, f"{header}\n{fit(text, TELEGRAM_MESSAGE_LIMIT - len(header) - 1)}",
+                          key="relay", case_id=case.id)
 
 
 # -- staff commands ------------------------------------------------------------------------

@@ -51,3 +51,15 @@ def test_logging_redacts_the_token(caplog):
         logger.exception("request to %s failed", f"/bot{TOKEN}/getMe")
     logger.removeFilter(redact)
     assert TOKEN not in caplog.text and "/bot***/getMe" in caplog.text
+
+
+
+
+
+def test_web_settings_and_the_desk_password_stays_out_of_reprs():
+    config = Config.from_env({"WEB_PORT": "8080", "WEB_HOST": "0.0.0.0", "DESK_PASSWORD": "counter passphrase",
+                              "WEB_RATE_LIMIT_PER_MINUTE": "30", "WEB_RECORD_ADDRESS": "1"})
+    web = config.web
+    assert (web.port, web.host, web.rate_limit_per_minute, web.record_address) == (8080, "0.0.0.0", 30, True)
+    assert "counter passphrase" not in repr(config) and web.desk_password.reveal() == "counter passphrase"
+    assert Config.from_env({}).web.port is None  # the web channel is off unless asked for

@@ -13,7 +13,8 @@ def run():
     """Run the Telegram bot, configured from the environment (and .env).
 
     Polls for updates, or serves a webhook when WEBHOOK_URL is set. Needs at least
-    TELEGRAM_BOT_TOKEN and STAFF_CHAT_ID. Example:
+    TELEGRAM_BOT_TOKEN and STAFF_CHAT_ID. With WEB_PORT set, the web channel (chat page, API,
+    counter desk) is served in the same process, and its cases reach the staff chat. Example:
 
         TELEGRAM_BOT_TOKEN=123:ABC... STAFF_CHAT_ID=-1001234567890 python -m bot run
     """
@@ -22,15 +23,17 @@ def run():
     from bot.logs import configure_logging
     from bot.telegram.app import serve
     from bot.telegram.services import StartupError
+    from bot.web.app import WebStartError
 
     config = load_config(telegram=True)
-    secrets = [config.token.reveal()] + ([config.webhook_secret.reveal()] if config.webhook_secret else [])
+    secrets = [config.token.reveal()] + ([config.webhook_secret.reveal()] if config.webhook_secret else []) \
+        + ([config.web.desk_password.reveal()] if config.web.desk_password else [])
     redact = configure_logging(*secrets)
     try:
         asyncio.run(serve(config))
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from None
-    except StartupError as exc:
+    except (StartupError, WebStartError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - one clear line, never the token
         raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None

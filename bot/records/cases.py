@@ -127,7 +127,10 @@ class CaseDesk:
         if case.owner_id != staff.id:
             return Outcome(NOT_OWNER, case)
         changes = {} if case.first_reply_at else {"first_reply_at": iso(self.ledger.now())}
-        self.ledger.add_event(case_id, REPLIED, staff.actor, {"text": text, "media": media}, changes=changes)
+        with self.ledger.transaction():
+            self.ledger.add_event(case_id, REPLIED, staff.actor, {"text": text, "media": media}, changes=changes)
+            if case.on_the_web:  # the page fetches it from the session's inbox
+                self.ledger.post_to_inbox(case.user_id, "reply", case_id=case_id, text=text, media=media)
         return Outcome(OK, self.get(case_id))
 
     def note_follow_up(self, case_id: int, user_id: str, text: str, media: str | None = None) -> None:
@@ -142,8 +145,11 @@ class CaseDesk:
             return Outcome(NOT_FOUND)
         if isinstance(by, Staff) and case.owner_id not in (None, by.id):
             return Outcome(NOT_OWNER, case)
-        self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason},
-                              changes={"status": "closed", "closed_at": iso(self.ledger.now())})
+        with self.ledger.transaction():
+            self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason},
+                                  changes={"status": "closed", "closed_at": iso(self.ledger.now())})
+            if case.on_the_web:  # the page shows the closing and asks for a rating
+                self.ledger.post_to_inbox(case.user_id, "closed", case_id=case_id)
         return Outcome(OK, self.get(case_id))
 
     def rate(self, case_id: int, citizen: Citizen, stars: int, comment: str = "") -> Outcome:

@@ -28,9 +28,11 @@ from bot.records.rows import (
     CaseEvent,
     ChatState,
     Feedback,
+    InboxMessage,
     Inquiry,
     OutboxMessage,
     StoredUpdate,
+    WebSession,
     parse_iso,
 )
 
@@ -87,6 +89,10 @@ _SCHEMA = {
     "message_links": ({"chat_id": str, "message_id": int, "case_id": int}, {"pk": ("chat_id", "message_id")}),
     # Per-chat preferences and the state of short conversations (language, tailoring), kept across restarts.
     "chats": ({"chat_id": str, "language": str, "flow": str, "updated_at": str, "district": str}, {"pk": "chat_id"}),
+    # Web channel: sessions (a hash of the page's token, never the token) and what awaits each of them.
+    "web_sessions": ({"id": str, "created_at": str, "language": str, "address": str}, {"pk": "id"}),
+    "web_inbox": ({"id": int, "user_id": str, "at": str, "kind": str, "case_id": int, "text": str, "media": str},
+                  {"not_null": {"user_id", "at", "kind"}}),
 }
 
 _APPEND_ONLY_TRIGGERS = """
@@ -130,7 +136,7 @@ class Ledger:
         self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS inquiries_update ON inquiries(update_id) WHERE update_id IS NOT NULL")
         for table, columns in (("inquiries", ["user_id", "at"]), ("inquiries", ["update_id"]),
                                ("cases", ["status"]), ("cases", ["user_id", "status"]), ("case_events", ["case_id"]),
-                               ("outbox", ["status", "next_try_at"])):
+                               ("outbox", ["status", "next_try_at"]), ("web_inbox", ["user_id", "id"])):
             self.db[table].create_index(columns, if_not_exists=True)
 
     def close(self) -> None:
@@ -341,6 +347,26 @@ class Ledger:
         with self.db.atomic():
             self.db["chats"].upsert({"chat_id": str(chat_id), **values, "updated_at": iso(self.now())}, pk="chat_id")
 
+    # -- web sessions and their inboxes -------------------------------------------------
+
+    def create_web_session(self, session_id: str, language: str | None, address: str | None = None) -> WebSession:
+        self._insert("web_sessions", {"id": session_id, "created_at": iso(self.now()), "language": language,
+                                      "address": address})
+        return self.web_session(session_id)
+
+    def web_session(self, session_id: str) -> WebSession | None:
+        return self._first(WebSession, "web_sessions", "id = ?", [session_id])
+
+    def post_to_inbox(self, user_id: str, kind: str, *, case_id: int | None = None, text: str | None = None,
+                      media: str | None = None) -> int:
+        return self._insert("web_inbox", {"user_id": user_id, "at": iso(self.now()), "kind": kind,
+                                          "case_id": case_id, "text": text, "media": media})
+
+    def inbox(self, user_id: str, after: int = 0, limit: int = 50) -> list[InboxMessage]:
+        """A session's inbox messages newer than `after` (the last id the page has), oldest first."""
+        return [InboxMessage.from_row(r) for r in self._rows("web_inbox", "user_id = ? AND id > ?", [user_id, after],
+                                                              order_by="id", limit=limit)]
+
     # -- reading for reports and retention -------------------------------------------------
 
     def inquiries_since(self, since: dt.datetime) -> list[Inquiry]:
@@ -372,8 +398,12 @@ class Ledger:
                 "UPDATE case_events SET detail = '{\"purged\": true}', "
                 "actor = CASE WHEN actor LIKE 'citizen:%' THEN 'citizen:[purged]' ELSE actor END "
                 "WHERE at < ? AND detail != '{\"purged\": true}'", [before]).rowcount
+            inbox = self.db.execute("UPDATE web_inbox SET user_id = ?, text = ? WHERE at < ? AND user_id != ?",
+                                    [marker, marker, before, marker]).rowcount
+            self.db.execute("UPDATE web_sessions SET address = NULL WHERE created_at < ? AND address IS NOT NULL",
+                            [before])
             counts = {"inquiries": inquiries, "cases": cases, "case_events": events, "feedback": feedback,
-                      "updates": updates, "outbox": outbox}
+                      "updates": updates, "outbox": outbox, "web_inbox": inbox}
             self.db["purges"].insert({"at": iso(self.now()), "actor": actor, "cutoff": before,
                                       "counts": json.dumps(counts)})
         return counts

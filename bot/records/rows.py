@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 
 OPEN, CLOSED = "open", "closed"
 PENDING, SENT, UNDELIVERABLE = "pending", "sent", "undeliverable"
+# Channels whose citizens are not Telegram chats: their staff replies wait in the session's inbox (web_inbox).
+WEB, DESK = "web", "desk"
 
 
 def parse_iso(text: str | None) -> dt.datetime | None:
@@ -121,6 +123,11 @@ class Case(_Record):
     def is_open(self) -> bool:
         return self.status == OPEN
 
+    @property
+    def on_the_web(self) -> bool:
+        """The citizen asked on the web page: answers go to the session's inbox, not to a Telegram chat."""
+        return self.channel == WEB
+
 
 @dataclass(frozen=True)
 class CaseEvent(_Record):
@@ -195,3 +202,31 @@ class StoredUpdate(_Record):
     handled_at: dt.datetime | None = None
 
     _times = ("received_at", "handled_at")
+
+
+@dataclass(frozen=True)
+class WebSession(_Record):
+    """A citizen's session on the web page: a random id (the page keeps its secret token), never an IP
+    address unless WEB_RECORD_ADDRESS asks for it."""
+
+    id: str
+    created_at: dt.datetime
+    language: str | None = None
+    address: str | None = None
+
+    _times = ("created_at",)
+
+
+@dataclass(frozen=True)
+class InboxMessage(_Record):
+    """Something for a web session that arrives after its question: a staff reply, a closed case to rate."""
+
+    id: int
+    user_id: str
+    at: dt.datetime
+    kind: str  # "reply" or "closed"
+    case_id: int | None = None
+    text: str | None = None  # plain text as staff wrote it (not HTML)
+    media: str | None = None  # the kind of attachment staff sent, which the page cannot show
+
+    _times = ("at",)

@@ -21,6 +21,7 @@ from bot.records.ledger import Clock, Ledger, utc_now
 from bot.telegram.delivery import Outbox, run_outbox
 from bot.telegram.polling import poll, recover
 from bot.telegram.services import Services, StartupError
+from bot.telegram.web_bridge import web_services_for
 from bot.telegram.webhook import WebhookServer
 from handlers import register
 
@@ -67,6 +68,18 @@ async def start_services(application: Application) -> None:
         log.warning("Could not read the staff chat %s: %s", services.config.staff_chat_id, exc)
 
 
+async def start_web(application: Application, config: Config):
+    """With WEB_PORT set, the web channel in this process: its cases reach this staff chat, replies come back."""
+    if not config.web.port:
+        return None
+    from bot.web.app import WebServer
+
+    web = WebServer(web_services_for(application.bot_data["services"], application.bot), config.web.host,
+                    config.web.port)
+    await web.start()
+    return web
+
+
 async def serve(config: Config) -> None:
     """Run the bot until SIGINT/SIGTERM: polling, or a webhook when WEBHOOK_URL is set."""
     application = build_application(config)
@@ -89,6 +102,7 @@ async def _run(application: Application, config: Config, stop: asyncio.Event) ->
         await server.start()
     else:
         await application.bot.delete_webhook()
+    web = await start_web(application, config)
     await recover(application)
     outbox_task = asyncio.create_task(run_outbox(services.outbox, stop))
     log.info("Bot running (%s); knowledge base version %s", "webhook" if server else "polling",
@@ -103,5 +117,7 @@ async def _run(application: Application, config: Config, stop: asyncio.Event) ->
         await outbox_task
         if server:
             await server.stop()
+        if web:
+            await web.stop()
         await application.stop()
         services.ledger.close()

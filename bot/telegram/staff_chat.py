@@ -79,6 +79,8 @@ async def refresh_card(services: Services, sender: Sender, case_id: int) -> None
 
 
 async def ask_for_rating(sender: Sender, case: Case) -> None:
+    if case.on_the_web:
+        return  # CaseDesk.close put the closing in the web session's inbox; the page asks for the rating
     language = case.language or "zh"
     buttons = keyboard([[(str(n), f"rate:{case.id}:{n}") for n in range(1, 6)]])
     await sender.text(case.chat_id, esc(message("rate.prompt", language, case_id=case.id)), key="rate",

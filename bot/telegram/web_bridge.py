@@ -1,0 +1,31 @@
+"""The staff chat for the web channel: when both channels run in one process, web cases get their card and
+thread lines here, and staff replies come back through CaseDesk into the web session's inbox."""
+
+from __future__ import annotations
+
+from bot.telegram.formatting import esc
+from bot.telegram.sender import Sender
+from bot.telegram.services import Services
+from bot.telegram.staff_chat import post_case, tell_case_thread
+
+
+class TelegramStaffChat:
+    """bot.web.services.StaffChat on the Telegram staff chat (the web wing never imports telegram)."""
+
+    def __init__(self, services: Services, bot):
+        self.services = services
+        self.bot = bot
+
+    async def case_opened(self, case_id: int) -> None:
+        await post_case(self.services, self.bot, case_id)
+
+    async def tell(self, case_id: int, text: str, scope: str) -> None:
+        await tell_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
+
+
+def web_services_for(services: Services, bot):
+    """The web channel's services on the bot's own ledger, knowledge and case desk."""
+    from bot.web.services import build_web_services
+
+    return build_web_services(services.config, services.ledger, services.store, services.assistant, services.desk,
+                              TelegramStaffChat(services, bot))

@@ -1,0 +1,115 @@
+"""The long-lived services of the web channel, and the citizens' sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.answering.assistant import Assistant, KnowledgeStore
+from bot.config import Config
+from bot.ratelimit import RateLimiter
+from bot.records.cases import CaseDesk
+from bot.records.ledger import Ledger
+
+log = logging.getLogger(__name__)
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+LOGIN_ATTEMPTS_PER_MINUTE = 10
+DESK_LOGIN_HOURS = 12
+
+
+class StaffChat(Protocol):
+    """Where web cases reach staff. The Telegram wing provides one when both channels run together."""
+
+    async def case_opened(self, case_id: int) -> None:
+        """Post the card of a new case."""
+
+    async def tell(self, case_id: int, text: str, scope: str) -> None:
+        """Add a plain-text line to the case's thread; `scope` is unique to the event (no line is sent twice)."""
+
+
+class OfflineStaff:
+    """No staff chat (`python -m bot web` alone): cases stay in the ledger for staff to answer offline."""
+
+    async def case_opened(self, case_id: int) -> None:
+        log.info("Case %s recorded; no staff chat is configured, so it waits in the ledger", case_id)
+
+    async def tell(self, case_id: int, text: str, scope: str) -> None:
+        log.info("Case %s: %s (recorded; no staff chat is configured)", case_id, text[:200])
+
+
+def session_id(token: str) -> str:
+    """The id recorded in the ledger: a hash of the page's token, so the ledger never holds the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def web_user(token: str) -> str:
+    """The ledger's user_id of a web session; the prefix keeps it apart from Telegram's numeric ids."""
+    return f"web:{session_id(token)}"
+
+
+class PasswordCheck:
+    """The desk password, kept only as a salted scrypt hash."""
+
+    def __init__(self, password: str):
+        self._salt = secrets.token_bytes(16)
+        self._hash = self._derive(password)
+
+    def _derive(self, password: str) -> bytes:
+        return hashlib.scrypt(password.encode(), salt=self._salt, n=2**14, r=8, p=1)
+
+    def matches(self, password: str) -> bool:
+        return hmac.compare_digest(self._derive(password), self._hash)
+
+
+@dataclass
+class DeskLogins:
+    """Logged-in desk staff by cookie token (in memory: a restart logs everyone out)."""
+
+    hours: float = DESK_LOGIN_HOURS
+    _logins: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def start(self, name: str) -> str:
+        token = secrets.token_urlsafe(32)
+        self._logins[token] = (name, time.monotonic() + self.hours * 3600)
+        return token
+
+    def staff(self, token: str | None) -> str | None:
+        name, expires = self._logins.get(token or "", (None, 0.0))
+        if name is None or time.monotonic() > expires:
+            self._logins.pop(token or "", None)
+            return None
+        return name
+
+    def end(self, token: str | None) -> None:
+        self._logins.pop(token or "", None)
+
+
+@dataclass
+class WebServices:
+    config: Config
+    ledger: Ledger
+    store: KnowledgeStore
+    assistant: Assistant
+    desk: CaseDesk
+    staff: StaffChat
+    sessions: RateLimiter  # citizen actions per session
+    addresses: RateLimiter  # every API request per client address
+    logins: RateLimiter  # desk login attempts per address
+    desk_password: PasswordCheck | None
+    desk_logins: DeskLogins = field(default_factory=DeskLogins)
+
+
+def build_web_services(config: Config, ledger: Ledger, store: KnowledgeStore, assistant: Assistant, desk: CaseDesk,
+                       staff: StaffChat | None = None) -> WebServices:
+    web = config.web
+    return WebServices(
+        config=config, ledger=ledger, store=store, assistant=assistant, desk=desk, staff=staff or OfflineStaff(),
+        sessions=RateLimiter(web.rate_limit_per_minute), addresses=RateLimiter(web.address_rate_limit_per_minute),
+        logins=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
+        desk_password=PasswordCheck(web.desk_password.reveal()) if web.desk_password else None)

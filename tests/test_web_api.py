@@ -1,0 +1,229 @@
+"""The web channel's JSON API, through a real `python -m bot web` process with no Telegram settings:
+answers as on Telegram, cases recorded, sessions only as hashes, and every refusal of abuse."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from bot.answering.render import HTML, render_checklist
+from bot.config import BUNDLED_KNOWLEDGE, Config
+from bot.records.ledger import Ledger
+from bot.web.api import ROUTES
+from bot.web.services import session_id
+from tests.web_harness import WebProcess
+
+RATE_LIMIT = 15  # citizen actions per session per minute, low enough that a flood is quick to show
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    server = WebProcess(tmp_path_factory.mktemp("web") / "ledger.db",
+                        WEB_RATE_LIMIT_PER_MINUTE=str(RATE_LIMIT), WEB_MAX_BODY_BYTES="2048").start()
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture
+def ledger(web):
+    ledger = Ledger(web.database)
+    yield ledger
+    ledger.close()
+
+
+def test_ask_answers_the_passport_checklist_as_telegram_does(web, ledger, knowledge):
+    response = web.post("/api/v1/ask", {"text": "护照怎么办理"})
+    assert response.status_code == 200
+    reply = response.json()
+    assert set(reply) >= {"session", "action", "service", "options", "messages", "case_id", "inquiry_id"}
+    assert (reply["action"], reply["service"], reply["case_id"]) == ("answer", "passport", None)
+    # The same messages, escaped the same way, as the Telegram checklist of the same knowledge base.
+    assert reply["messages"] == render_checklist(knowledge.services["passport"], knowledge, "zh", HTML)
+    assert [b["action"] for b in reply["buttons"]] == ["tailor", "printable", "helpful", "ask_person"]
+    inquiry = ledger.inquiry(reply["inquiry_id"])
+    assert (inquiry.channel, inquiry.service_id) == ("web", "passport")
+    # The ledger keeps a hash of the session token, never the token, and no address.
+    assert inquiry.user_id == f"web:{session_id(reply['session'])}" and reply["session"] not in inquiry.user_id
+    assert ledger.web_session(session_id(reply["session"])).address is None
+    assert "127.0.0.1" not in json.dumps(list(ledger.db["web_sessions"].rows) + list(ledger.db["inquiries"].rows))
+
+
+def test_an_out_of_scope_question_gets_a_case_recorded_for_staff(web, ledger):
+    reply = web.post("/api/v1/ask", {"text": "我的快递三天没到，物流显示一直卡在中转站", "language": "zh"}).json()
+    assert reply["action"] == "escalate" and f"#{reply['case_id']}" in reply["messages"][0]
+    case = ledger.case(reply["case_id"])
+    assert (case.channel, case.user_id, case.status) == ("web", f"web:{session_id(reply['session'])}", "open")
+    mine = web.post("/api/v1/case", {"session": reply["session"]}).json()
+    assert mine["case"]["id"] == case.id
+
+
+def test_clarify_pick_tailor_save_and_ask_a_person(web, ledger):
+    asked = web.post("/api/v1/ask", {"text": "身份证", "language": "zh"}).json()
+    assert asked["action"] == "clarify" and asked["buttons"][-1]["action"] == "ask_person"
+    session, option = asked["session"], asked["options"][0]["id"]
+    chosen = web.post("/api/v1/choose", {"session": session, "inquiry_id": asked["inquiry_id"],
+                                         "service": option}).json()
+    assert chosen["action"] == "chosen" and chosen["service"] == option
+    answers, step = {}, web.post("/api/v1/tailor", {"session": session, "inquiry_id": chosen["inquiry_id"]}).json()
+    while step["action"] == "condition":
+        answers[step["condition"]["id"]] = False
+        step = web.post("/api/v1/tailor", {"session": session, "inquiry_id": chosen["inquiry_id"],
+                                           "answers": answers}).json()
+    assert step["tailored"] and "tailor" not in [b["action"] for b in step["buttons"]]
+    assert ledger.inquiry(step["inquiry_id"]).answers == answers
+    saved = web.post("/api/v1/printable", {"session": session, "inquiry_id": step["inquiry_id"]}).json()
+    assert saved["filename"].startswith(f"checklist-{option}-") and "<!doctype html>" in saved["html"]
+    person = web.post("/api/v1/ask-person", {"session": session, "inquiry_id": step["inquiry_id"]}).json()
+    assert person["action"] == "escalate" and ledger.case(person["case_id"]).guesses == (option,)
+    assert web.post("/api/v1/feedback", {"session": session, "inquiry_id": step["inquiry_id"]}).status_code == 200
+
+
+def test_another_session_cannot_use_an_inquiry_that_is_not_its_own(web):
+    mine = web.post("/api/v1/ask", {"text": "护照怎么办理"}).json()
+    other = web.post("/api/v1/session", {}).json()["session"]
+    for path in ("/api/v1/printable", "/api/v1/ask-person", "/api/v1/feedback", "/api/v1/tailor"):
+        refused = web.post(path, {"session": other, "inquiry_id": mine["inquiry_id"]})
+        assert refused.status_code == 404, path
+    assert web.post("/api/v1/messages", {"session": "x" * 43}).status_code == 401  # a token nobody was given
+
+
+def test_report_error_is_a_placeholder_until_that_feature_lands(web):
+    session = web.post("/api/v1/session", {}).json()["session"]
+    refused = web.post("/api/v1/report-error", {"session": session, "inquiry_id": 1})
+    assert refused.status_code == 501 and refused.json()["error"] == "not_implemented"
+
+
+def test_the_openapi_description_lists_every_endpoint(web):
+    description = httpx.get(web.url + "/api/v1/openapi.json").json()
+    assert description["openapi"].startswith("3.")
+    assert {path for path, _ in ROUTES} <= set(description["paths"])
+    for path, _ in ROUTES:
+        assert "application/json" in description["paths"][path]["post"]["requestBody"]["content"]
+
+
+# -- abuse ---------------------------------------------------------------------------------------
+
+def test_a_body_over_the_limit_is_refused(web):
+    big = {"text": "护照" * 2000}
+    assert web.post("/api/v1/ask", big).status_code == 413
+    # Without a Content-Length (chunked), the limit is counted as the body arrives.
+    chunks = (json.dumps(big, ensure_ascii=False).encode()[i:i + 512] for i in range(0, 12000, 512))
+    chunked = httpx.post(web.url + "/api/v1/ask", content=chunks, headers={"content-type": "application/json"})
+    assert chunked.status_code == 413 and chunked.json()["error"] == "too_large"
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("text/plain", '{"text": "护照怎么办理"}'),
+    ("application/x-www-form-urlencoded", "text=护照怎么办理"),
+    ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--x--'),
+    (None, '{"text": "护照怎么办理"}'),
+])
+def test_a_wrong_content_type_is_refused(web, content_type, body):
+    headers = {"content-type": content_type} if content_type else {}
+    refused = httpx.post(web.url + "/api/v1/ask", content=body.encode(), headers=headers)
+    assert refused.status_code == 415 and refused.json()["error"] == "content_type"
+
+
+def test_bodies_that_are_not_a_json_object_and_other_sites_are_refused(web):
+    for body in (b"[1, 2]", b"{not json", b'"text"'):
+        refused = httpx.post(web.url + "/api/v1/ask", content=body, headers={"content-type": "application/json"})
+        assert refused.status_code == 400
+    cross_site = web.post("/api/v1/ask", {"text": "护照"}, headers={"origin": "https://evil.example"})
+    assert cross_site.status_code == 403
+
+
+def test_a_flood_from_one_session_is_limited_and_recorded(web, ledger):
+    session = web.post("/api/v1/session", {}).json()["session"]
+    codes = [web.post("/api/v1/ask", {"session": session, "text": f"护照怎么办理 {n}"}).status_code
+             for n in range(RATE_LIMIT + 3)]
+    assert codes == [200] * RATE_LIMIT + [429] * 3
+    limited = web.post("/api/v1/ask", {"session": session, "text": "再问一次"})
+    assert limited.headers["retry-after"] == "60" and "太快" in limited.json()["message"]
+    actions = [i.action for i in ledger.inquiries(f"web:{session_id(session)}")]
+    assert actions == ["answer"] * RATE_LIMIT + ["rate_limited"] * 4  # nothing the citizen sent is lost
+    assert web.post("/api/v1/ask", {"text": "护照怎么办理"}).status_code == 200  # other sessions are served
+
+
+def test_security_headers_and_pages_without_inline_script(web):
+    for path in ("/", "/en", "/desk", "/desk/en"):
+        page = httpx.get(web.url + path)
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert page.headers["x-content-type-options"] == "nosniff"
+        html = page.text
+        assert "<style" not in html and " style=" not in html and " on" not in html.split("<body", 1)[1].split(">")[0]
+        assert all('src="/static/' in tag for tag in html.split("<script")[1:])
+        assert all(tag.split(">", 1)[1].startswith("</script>") for tag in html.split("<script")[1:])
+    assert 'lang="en"' in httpx.get(web.url + "/en").text
+
+
+async def test_a_flood_from_one_address_is_limited(tmp_path):
+    """Many sessions from one address: the per-address limit stops them (in-process, a low limit)."""
+    app, ledger = in_process_app(tmp_path, address_rate_limit_per_minute=4)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        codes = [(await client.post("/api/v1/ask", json={"text": "护照怎么办理"})).status_code for _ in range(6)]
+    ledger.close()
+    assert codes == [200] * 4 + [429] * 2
+
+def in_process_app(tmp_path, **web_changes):
+    from dataclasses import replace
+
+    from bot.answering.assistant import Assistant, KnowledgeStore
+    from bot.records.cases import CaseDesk
+    from bot.web.app import create_app
+    from bot.web.services import build_web_services
+
+    config = Config(database_path=tmp_path / "ledger.db")
+    config = replace(config, web=replace(config.web, **web_changes))
+    ledger = Ledger(config.database_path)
+    assistant = Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), ledger, config)
+    return create_app(build_web_services(config, ledger, assistant.store, assistant,
+                                         CaseDesk(ledger, config.business_hours))), ledger
+
+
+async def test_without_a_desk_password_the_desk_refuses_every_login(tmp_path):
+    app, ledger = in_process_app(tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        refused = await client.post("/desk/api/login", json={"name": "王芳", "password": "anything at all"})
+        search = await client.post("/desk/api/search", json={"query": "护照"})
+    ledger.close()
+    assert refused.status_code == 503 and "DESK_PASSWORD" in refused.json()["message"]
+    assert search.status_code == 401
+
+
+def test_a_web_case_keeps_staff_replies_in_the_session_inbox_until_purged(tmp_path):
+    import datetime as dt
+
+    from bot.records.cases import CaseDesk, Staff
+
+    ledger = Ledger(tmp_path / "ledger.db")
+    desk = CaseDesk(ledger, Config().business_hours)
+    case_id = ledger.open_case(channel="web", user_id="web:abc", chat_id="web:abc", language="zh", question="狗证")
+    assert desk.reply(case_id, Staff("9001", "李明"), "请到派出所办理", media="photo").ok
+    assert desk.close(case_id, Staff("9001", "李明")).ok
+    [reply, closed] = ledger.inbox("web:abc")
+    assert (reply.kind, reply.text, reply.media, closed.kind) == ("reply", "请到派出所办理", "photo", "closed")
+    assert ledger.inbox("web:abc", after=closed.id) == [] and ledger.inbox("web:other") == []
+    counts = ledger.purge_before(ledger.now() + dt.timedelta(seconds=1), "[purged]", actor="test")
+    assert counts["web_inbox"] == 2 and ledger.inbox("web:abc") == []
+    ledger.close()
+
+
+def test_a_taken_port_stops_the_web_command_with_one_line(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from tests.process import ROOT
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "bot", "web", "--port", str(port)], cwd=ROOT,
+                                env={"PATH": "/usr/bin:/bin", "DATABASE_PATH": str(tmp_path / "ledger.db")},
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: The web channel cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "choose another port with WEB_PORT (or --port).")
