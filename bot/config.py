@@ -99,6 +99,7 @@ class Config:
     rate_limit_per_minute: int = 20
     poll_timeout_seconds: int = 30
     knowledge_watch: bool = False
+    correction_window_days: float = 30.0  # citizens told an older version this recently hear of a correction
     web: WebSettings = field(default_factory=lambda: WebSettings())
     city: tuple[str, str] = ("武汉市", "Wuhan")  # the one city the assistant serves: (Chinese, English)
 
@@ -155,6 +156,7 @@ class Config:
             rate_limit_per_minute=int(reader.number("RATE_LIMIT_PER_MINUTE", 20, 1, 10000)),
             poll_timeout_seconds=int(reader.number("POLL_TIMEOUT_SECONDS", 30, 0, 50)),
             knowledge_watch=reader.flag("KNOWLEDGE_WATCH"),
+            correction_window_days=reader.number("CORRECTION_WINDOW_DAYS", 30.0, 1, 3650),
             city=(reader.text("CITY_NAME") or "武汉市", reader.text("CITY_NAME_EN") or "Wuhan"),
             web=web_settings(reader),
         )

@@ -35,13 +35,15 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("transfer", staff.transfer_case, filters=staff_places))
     application.add_handler(CommandHandler("accept", staff.accept_transfer, filters=staff_places))
     application.add_handler(CommandHandler("close", staff.close_command, filters=staff_places))
+    application.add_handler(CommandHandler("wrong", staff.report_wrong, filters=staff_places))
 
     # Admin commands: the handler itself refuses non-admins, so that they learn why.
     application.add_handler(CommandHandler("reload", admin.reload_knowledge))
 
     # Buttons. Each handler checks who pressed it; unknown data gets a polite refusal.
     for pattern, callback in (("^claim:", staff.claim_case), ("^close:", staff.close_case_button),
-                              ("^pick:", citizen.picked), ("^mat:", citizen.picked), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
+                              ("^pick:", citizen.picked), ("^mat:", citizen.picked), ("^wrong:", citizen.report_wrong),
+                              ("^notify:", admin.notify_corrections), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
                               ("^rate:", citizen.rated), ("^cat:", citizen.browse_category),
                               ("^svc:", citizen.browse_service), ("^lang:", citizen.language_chosen),
                               ("^tailor:", citizen.start_tailoring), ("^cond:", citizen.condition_answered),

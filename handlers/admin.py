@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.answering import corrections
 from bot.answering.assistant import ReloadResult
 from bot.answering.messages import message
 from bot.config import PRE_BLOCK_LIMIT
 from bot.knowledge.files import content_version
-from bot.telegram.formatting import esc
+from bot.telegram.formatting import esc, keyboard
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
-from handlers.common import is_admin, sender_for
+from handlers.common import ID, is_admin, parse_callback, sender_for
 
 
 def reload_report(services: Services, result: ReloadResult, *, with_warnings: bool = True) -> str:
@@ -39,10 +41,55 @@ async def reload_knowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await sender.text(update.effective_chat.id, esc(message("admin.only", "zh")), key="reload")
         return
     # Reading and checking YAML takes a moment: keep it off the event loop.
-    text = reload_report(services, await asyncio.to_thread(services.store.reload))
+    result = await asyncio.to_thread(services.store.reload)
+    text = reload_report(services, result)
     for start in range(0, len(text), PRE_BLOCK_LIMIT):
         await sender.text(update.effective_chat.id, f"<pre>{esc(text[start:start + PRE_BLOCK_LIMIT])}</pre>",
                           key=f"reload:{start}")
+    await offer_corrections(services, result, sender, update.effective_chat.id, f"admin:{update.effective_user.id}")
+
+
+def correction_window(services: Services) -> dt.datetime:
+    return services.ledger.now() - dt.timedelta(days=services.config.correction_window_days)
+
+
+async def offer_corrections(services: Services, result: ReloadResult, sender: Sender, chat_id, actor: str) -> None:
+    """After a reload that changed facts: how many citizens were told the older version, with [Notify them]."""
+    if not result.loaded or result.previous is None:
+        return
+    pending = corrections.prepare(services.ledger, result.previous, services.store.current.knowledge, result.diff,
+                                  since=correction_window(services), actor=actor)
+    if not pending:
+        return
+    knowledge = services.store.current.knowledge
+    lines, rows = [], []
+    for item in pending:
+        name = knowledge.services[item.correction.service_id].name.zh
+        fields = "、".join(message(corrections.FIELD_NAMES[c["field"]], "zh") for c in item.correction.changes)
+        lines.append(message("correction.pending", "zh", service=name, fields=fields, count=item.recipients,
+                             days=int(services.config.correction_window_days)))
+        if item.recipients:
+            rows.append([(message("correction.button_notify", "zh", service=name), f"notify:{item.correction.id}")])
+    if not rows:
+        lines.append(message("correction.none", "zh"))
+    await sender.text(chat_id, esc("\n".join(lines)), key="corrections", keyboard=keyboard(rows) if rows else None)
+
+
+async def notify_corrections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[Notify them]: queue the correction notice for every citizen told the older version (admins only)."""
+    services = services_of(context)
+    query = update.callback_query
+    fields = parse_callback(query.data, "notify", ID)
+    correction = services.ledger.correction(fields[0]) if fields else None
+    if not is_admin(update, services) or correction is None:
+        await query.answer(message("admin.only" if correction else "button.invalid", "zh"), show_alert=True)
+        return
+    await query.answer()
+    count = corrections.send(services.ledger, services.store.current.knowledge, correction, correction_window(services))
+    service = services.store.current.knowledge.services.get(correction.service_id)
+    await sender_for(update, context).text(update.effective_chat.id, esc(message(
+        "correction.queued", "zh", service=service.name.zh if service else correction.service_id, count=count)),
+        key="notified")
 
 
 async def watch_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,3 +104,6 @@ async def watch_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
     sender = Sender(services.outbox, f"watch:{version}")
     for admin in sorted(services.config.admin_user_ids):
         await sender.text(admin, text, key=str(admin))
+    if services.config.admin_user_ids:
+        first_admin = min(services.config.admin_user_ids)
+        await offer_corrections(services, result, sender, first_admin, "watcher")

@@ -18,7 +18,7 @@ from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
-from bot.telegram.staff_chat import ask_for_rating, post_case, refresh_card, tell_case_thread
+from bot.telegram.staff_chat import ask_for_rating, post_case, post_error_report, refresh_card, tell_case_thread
 from handlers.common import ID, NAME, citizen_of, language_for, media_kind, parse_callback, sender_for
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat.flow and chat.flow.startswith("comment:"):
         await _record_comment(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "")
         return
+    if chat.flow and chat.flow.startswith("wrong:"):
+        await _record_error_report(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "")
+        return
     language = language_for(update, services, msg.text, chat=chat)
     reply = services.assistant.ask(msg.text, channel="telegram", user_id=str(update.effective_user.id),
                                    chat_id=str(update.effective_chat.id), language=language,
@@ -150,6 +153,7 @@ def reply_buttons(services: Services, reply: Reply):
         rows.append(extra)
         rows.append([(message("button.helpful", language), f"fb:{inquiry}"),
                      (message("button.ask_person", language), f"ask:{inquiry}")])
+        rows.append([(message("button.wrong", language), f"wrong:{inquiry}")])
     elif decision.action == CLARIFY:
         rows.append([(message("clarify.none", language), f"ask:{inquiry}")])
     return keyboard(rows) if rows else None
@@ -303,6 +307,35 @@ async def _record_comment(services: Services, update: Update, sender: Sender, ca
     await sender.text(update.effective_chat.id, say("rate.comment_thanks", language), key="comment")
     await tell_case_thread(services, sender, case_id, staff_text("staff.comment", case_id=case_id, text=text[:700]),
                            key="commentstaff")
+
+
+async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """[Report an error]: the citizen's next message says what the checklist got wrong."""
+    services = services_of(context)
+    inquiry, _ = own_inquiry(services, update, update.callback_query.data, "wrong")
+    if inquiry is None:
+        await refuse_button(update, services)
+        return
+    await update.callback_query.answer()
+    services.ledger.update_chat(update.effective_chat.id, flow=f"wrong:{inquiry.id}")
+    await sender_for(update, context).text(update.effective_chat.id, say("wrong.ask", language_for(update, services)),
+                                           key="wrongask")
+
+
+async def _record_error_report(services: Services, update: Update, sender: Sender, inquiry_id: int,
+                               text: str) -> None:
+    language = language_for(update, services)
+    services.ledger.update_chat(update.effective_chat.id, flow=None)
+    report = services.assistant.report_error(text, channel="telegram", user_id=str(update.effective_user.id),
+                                             chat_id=str(update.effective_chat.id), inquiry_id=inquiry_id)
+    if report is None:  # the service left the knowledge base since the checklist was sent
+        await sender.text(update.effective_chat.id, say("button.invalid", language), key="wrongthanks")
+        return
+    office = services.store.current.knowledge.offices.get(report.office_id)
+    await sender.text(update.effective_chat.id, say("wrong.thanks", language, report_id=report.id,
+                                                    office=office.name.get(language) if office else "—"),
+                      key="wrongthanks")
+    await post_error_report(services, report, who=f"citizen {report.user_id}")
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

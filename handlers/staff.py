@@ -18,7 +18,14 @@ from bot.records.history import case_history, zone_line
 from bot.telegram.formatting import esc, fit, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
-from bot.telegram.staff_chat import ask_for_rating, format_due, refresh_card, run_supervision, tell_case_thread
+from bot.telegram.staff_chat import (
+    ask_for_rating,
+    format_due,
+    post_error_report,
+    refresh_card,
+    run_supervision,
+    tell_case_thread,
+)
 from handlers.common import ID, is_staff, media_kind, parse_callback, parse_id, sender_for, staff_of
 
 log = logging.getLogger(__name__)
@@ -254,3 +261,24 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def supervise(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reminds about unclaimed cases, warns owners near the deadline, and raises overdue alerts."""
     await run_supervision(services_of(context))
+
+
+async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/wrong SERVICE text: staff record that a service's checklist is wrong, for its office to correct."""
+    services = services_of(context)
+    if not is_staff(update, services):
+        return
+    sender = sender_for(update, context)
+    if len(context.args) < 2:
+        await tell(update, sender, message("wrong.usage", "zh"))
+        return
+    service_id, text = context.args[0], " ".join(context.args[1:])
+    staff = staff_of(update)
+    report = services.assistant.report_error(text, channel="staff", user_id=staff.actor, service_id=service_id)
+    if report is None:
+        await tell(update, sender, message("wrong.unknown_service", "zh", service=service_id))
+        return
+    office = services.store.current.knowledge.offices.get(report.office_id)
+    await tell(update, sender, message("wrong.recorded", "zh", report_id=report.id, service=service_id,
+                                       office=office.name.zh if office else "—"))
+    await post_error_report(services, report, who=staff.name)

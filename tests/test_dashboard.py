@@ -88,6 +88,8 @@ def fill_ledger(counter: Counter) -> dict[str, int]:
     answered = counter.assistant.ask("身份证丢了怎么补办", channel="telegram", user_id="103", chat_id="103", fmt=PLAIN)
     asked = counter.assistant.ask_person(answered.inquiry_id, user_id="103")
     counter.ledger.record_feedback(answered.inquiry_id, "103", "ask_person")
+    counter.assistant.report_error("派出所说要先挂失", channel="telegram", user_id="103", chat_id="103",
+                                   inquiry_id=answered.inquiry_id)
     assert late.case_id and in_time.case_id and asked.case_id
     assert counter.ledger.case(late.case_id).overdue_at
     assert not counter.ledger.case(in_time.case_id).overdue_at

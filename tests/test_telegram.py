@@ -32,7 +32,7 @@ async def test_a_question_gets_the_complete_checklist_with_feedback_buttons(tmp_
         assert "需要准备的材料" in text and "办理地点" in text and "收费标准" in text
         assert reply["params"]["parse_mode"] == "HTML"
         inquiry = bot.ledger.inquiries(str(CITIZEN))[0]
-        assert buttons(reply) == [f"{kind}:{inquiry.id}" for kind in ("tailor", "file", "fb", "ask")]
+        assert buttons(reply) == [f"{kind}:{inquiry.id}" for kind in ("tailor", "file", "fb", "ask", "wrong")]
         assert inquiry.reply == text and inquiry.update_id is not None
         bot.api.press(CITIZEN, reply["result"], f"fb:{inquiry.id}")
         await wait_until_async(lambda: bot.ledger.db["feedback"].count == 1, what="feedback")

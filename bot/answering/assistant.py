@@ -21,7 +21,7 @@ from bot.config import Config, Thresholds
 from bot.knowledge.loading import build_knowledge, load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.records.ledger import Ledger
-from bot.records.rows import Inquiry
+from bot.records.rows import ErrorReport, Inquiry
 from bot.records.workdays import WorkingTime, local_time
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class KnowledgeStore:
         snapshot = self.build(build_knowledge(self.directory, checked.raw, checked.version))
         previous = self.swap(snapshot)  # serve the new version first; the quality check can take a while
         warnings = checked.problems + quality_warnings(self.directory, checked, snapshot.matcher)
-        return ReloadResult(True, warnings, diff_knowledge(previous.knowledge, snapshot.knowledge))
+        return ReloadResult(True, warnings, diff_knowledge(previous.knowledge, snapshot.knowledge), previous.knowledge)
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class ReloadResult:
     loaded: bool
     problems: list  # errors when not loaded, warnings when loaded
     diff: object | None
+    previous: KnowledgeBase | None = None  # the version replaced, to tell citizens what changed
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,30 @@ class Assistant:
                           kb_version=self.store.current.knowledge.version, reply="", update_id=update_id)
         return self._escalate(inquiry, decision, language, self.store.current, guesses=guesses,
                               service_id=asked.service_id)
+
+    def report_error(self, text: str, *, channel: str, user_id: str, chat_id: str | None = None,
+                     inquiry_id: int | None = None, service_id: str | None = None) -> ErrorReport | None:
+        """Record that a checklist was wrong, with what the citizen had been told and the office owning the entry.
+
+        A citizen reports about one of their own answers (inquiry_id); staff name the service. None when the
+        inquiry is not the reporter's or the service does not exist."""
+        knowledge = self.store.current.knowledge
+        told = None
+        if inquiry_id is not None:
+            told = self.ledger.inquiry(inquiry_id)
+            if told is None or told.user_id != user_id:
+                return None
+            service_id = told.service_id
+        service = knowledge.services.get(service_id) if service_id else None
+        event_id = told.event_id if told else None
+        if service is None and event_id is None:
+            return None
+        office = (service.review.office if service and service.review else service.offices[0]) if service else None
+        report = ErrorReport(channel=channel, user_id=user_id, chat_id=chat_id, text=clean_question(text),
+                             inquiry_id=inquiry_id, service_id=service_id, event_id=event_id, office_id=office,
+                             kb_version=told.kb_version if told else knowledge.version,
+                             told=told.reply if told else None)
+        return self.ledger.error_report(self.ledger.record_error_report(report))
 
     def record_unanswered(self, text: str, action: str, notice: str, *, channel: str, user_id: str,
                           chat_id: str | None, language: str, update_id: int | None = None) -> None:

@@ -27,6 +27,8 @@ from bot.records.rows import (
     Case,
     CaseEvent,
     ChatState,
+    Correction,
+    ErrorReport,
     Feedback,
     InboxMessage,
     Inquiry,
@@ -93,6 +95,17 @@ _SCHEMA = {
     "web_sessions": ({"id": str, "created_at": str, "language": str, "address": str}, {"pk": "id"}),
     "web_inbox": ({"id": int, "user_id": str, "at": str, "kind": str, "case_id": int, "text": str, "media": str},
                   {"not_null": {"user_id", "at", "kind"}}),
+    # A citizen (or staff) saying a checklist was wrong: what they were told, and the office that owns the entry.
+    "error_reports": ({"id": int, "at": str, "channel": str, "user_id": str, "chat_id": str, "inquiry_id": int,
+                       "service_id": str, "event_id": str, "office_id": str, "kb_version": str, "text": str,
+                       "told": str, "status": str, "resolved_at": str, "resolved_by": str},
+                      {"not_null": {"at", "channel", "user_id", "text", "status"}}),
+    # A change of a service's facts that citizens told the older version must hear about, and who heard it.
+    "corrections": ({"id": int, "at": str, "service_id": str, "old_version": str, "new_version": str,
+                     "changes": str, "actor": str, "notified_at": str},
+                    {"not_null": {"at", "service_id", "new_version", "changes"}}),
+    "correction_notices": ({"correction_id": int, "chat_id": str, "inquiry_id": int, "at": str, "channel": str},
+                           {"pk": ("correction_id", "chat_id")}),
 }
 
 _APPEND_ONLY_TRIGGERS = """
@@ -136,7 +149,8 @@ class Ledger:
         self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS inquiries_update ON inquiries(update_id) WHERE update_id IS NOT NULL")
         for table, columns in (("inquiries", ["user_id", "at"]), ("inquiries", ["update_id"]),
                                ("cases", ["status"]), ("cases", ["user_id", "status"]), ("case_events", ["case_id"]),
-                               ("outbox", ["status", "next_try_at"]), ("web_inbox", ["user_id", "id"])):
+                               ("outbox", ["status", "next_try_at"]), ("web_inbox", ["user_id", "id"]),
+                               ("inquiries", ["service_id", "at"]), ("error_reports", ["status"])):
             self.db[table].create_index(columns, if_not_exists=True)
 
     def close(self) -> None:
@@ -356,6 +370,60 @@ class Ledger:
 
     def web_session(self, session_id: str) -> WebSession | None:
         return self._first(WebSession, "web_sessions", "id = ?", [session_id])
+
+    # -- error reports and correction notices ----------------------------------------------
+
+    def record_error_report(self, report: ErrorReport) -> int:
+        row = {k: v for k, v in report.__dict__.items() if k not in ("id", "at")}
+        return self._insert("error_reports", {**row, "at": iso(self.now())})
+
+    def error_report(self, report_id: int) -> ErrorReport | None:
+        return self._first(ErrorReport, "error_reports", "id = ?", [report_id])
+
+    def error_reports(self, status: str | None = None) -> list[ErrorReport]:
+        where, args = ("status = ?", [status]) if status else (None, None)
+        return [ErrorReport.from_row(r) for r in self._rows("error_reports", where, args, order_by="id")]
+
+    def resolve_error_report(self, report_id: int, actor: str) -> bool:
+        with self.db.atomic():
+            return self.db.execute("UPDATE error_reports SET status = 'resolved', resolved_at = ?, resolved_by = ? "
+                                   "WHERE id = ? AND status = 'open'", [iso(self.now()), actor, report_id]).rowcount == 1
+
+    def record_correction(self, service_id: str, old_version: str | None, new_version: str, changes: list[dict],
+                          actor: str) -> int:
+        return self._insert("corrections", {"at": iso(self.now()), "service_id": service_id, "old_version": old_version,
+                                            "new_version": new_version, "actor": actor,
+                                            "changes": json.dumps(changes, ensure_ascii=False)})
+
+    def correction(self, correction_id: int) -> Correction | None:
+        return self._first(Correction, "corrections", "id = ?", [correction_id])
+
+    def corrections_since(self, since: dt.datetime) -> list[Correction]:
+        return [Correction.from_row(r) for r in self._rows("corrections", "at >= ?", [iso(since)], order_by="id")]
+
+    def told_before(self, service_id: str, version: str, since: dt.datetime) -> list[Inquiry]:
+        """The latest answer per chat about a service, given from another knowledge-base version since a moment."""
+        rows = self.db.query(
+            "SELECT * FROM inquiries WHERE id IN (SELECT MAX(id) FROM inquiries WHERE service_id = ? AND at >= ? "
+            "AND action IN ('answer', 'chosen') AND chat_id IS NOT NULL GROUP BY chat_id) AND kb_version != ? "
+            "ORDER BY id", [service_id, iso(since), version])
+        return [Inquiry.from_row(r) for r in rows]
+
+    def record_notice(self, correction_id: int, inquiry: Inquiry) -> bool:
+        """Remember that a chat was told of a correction; False when it was told already (once per chat and change)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO correction_notices (correction_id, chat_id, inquiry_id, at, channel) "
+                "VALUES (?, ?, ?, ?, ?)", [correction_id, inquiry.chat_id, inquiry.id, iso(self.now()), inquiry.channel])
+            return cursor.rowcount == 1
+
+    def notices_of(self, correction_id: int) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM correction_notices WHERE correction_id = ?",
+                               [correction_id]).fetchone()[0]
+
+    def mark_correction_notified(self, correction_id: int) -> None:
+        with self.db.atomic():
+            self.db.execute("UPDATE corrections SET notified_at = ? WHERE id = ?", [iso(self.now()), correction_id])
 
     def post_to_inbox(self, user_id: str, kind: str, *, case_id: int | None = None, text: str | None = None,
                       media: str | None = None) -> int:

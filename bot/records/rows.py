@@ -230,3 +230,47 @@ class InboxMessage(_Record):
     media: str | None = None  # the kind of attachment staff sent, which the page cannot show
 
     _times = ("at",)
+
+
+@dataclass(frozen=True)
+class ErrorReport(_Record):
+    """A checklist said to be wrong: by whom, about what, and exactly what they had been told."""
+
+    channel: str
+    user_id: str
+    text: str
+    status: str = "open"  # open | resolved
+    chat_id: str | None = None
+    inquiry_id: int | None = None
+    service_id: str | None = None
+    event_id: str | None = None
+    office_id: str | None = None  # the office that owns the entry
+    kb_version: str | None = None
+    told: str | None = None  # the reply the citizen was given, as recorded
+    resolved_at: dt.datetime | None = None
+    resolved_by: str | None = None
+    id: int | None = None
+    at: dt.datetime | None = None
+
+    _times = ("at", "resolved_at")
+
+
+@dataclass(frozen=True)
+class Correction(_Record):
+    """A change of a service's facts, with the fields' old and new text, to tell those told the old version."""
+
+    id: int
+    at: dt.datetime
+    service_id: str
+    new_version: str
+    changes: tuple[dict, ...]  # {"field", "old", "new"} per changed field, in Chinese and English
+    old_version: str | None = None
+    actor: str | None = None
+    notified_at: dt.datetime | None = None
+
+    _times = ("at", "notified_at")
+
+    @classmethod
+    def _decode(cls, values: dict) -> dict:
+        values["changes"] = tuple(_json(values.get("changes"), []))
+        return values

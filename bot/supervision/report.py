@@ -107,6 +107,7 @@ class Tally:
     clarified: int = 0
     escalated: int = 0
     referred: int = 0
+    error_reports: int = 0  # checklists said to be wrong, by citizens or staff
     cases: int = 0
     overdue: int = 0
     still_open: int = 0
@@ -253,6 +254,10 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
         day.cases += 1
         if (answer := _seconds_between(case.opened_at, case.first_reply_at)) is not None:
             day.first_answer_seconds.append(answer)
+    for report in ledger.error_reports():
+        if since <= report.at <= until:
+            for tally in tallies(report.service_id or UNMATCHED):
+                tally.error_reports += 1
     versions = Counter(row.kb_version for row in inquiries)
     return Report(since, until, timezone, total, offices.ordered(), services.ordered(), list(days.values()),
                   list(versions.items()))
@@ -317,6 +322,7 @@ COLUMNS: tuple[tuple[str, Callable[[Tally], str]], ...] = (
     ("澄清 clarified", lambda t: str(t.clarified)),
     ("转人工 escalated", lambda t: str(t.escalated)),
     ("转办 referred", lambda t: str(t.referred)),
+    ("纠错 error reports", lambda t: str(t.error_reports)),
     ("工单 cases", lambda t: str(t.cases)),
     ("认领 claim (median)", lambda t: human_duration(t.median_claim)),
     ("首答 first answer (median)", lambda t: human_duration(t.median_first_answer)),
@@ -401,7 +407,7 @@ def format_markdown(report: Report) -> str:
 
 # -- CSV --------------------------------------------------------------------------------------------
 
-CSV_FIELDS = ("level", "key", "name_zh", "name_en", "inquiries", "answered", "clarified", "escalated", "referred",
+CSV_FIELDS = ("level", "key", "name_zh", "name_en", "inquiries", "answered", "clarified", "escalated", "referred", "error_reports",
               "cases_opened", "median_claim_seconds", "median_claim", "median_first_answer_seconds",
               "median_first_answer", "overdue", "still_open", "rating_1", "rating_2", "rating_3", "rating_4",
               "rating_5", "ratings", "rating_average", "helpful", "helpful_rate", "window_from", "window_to",
@@ -415,7 +421,7 @@ def _csv_row(level: str, tally: Tally, report: Report) -> dict:
     return {
         "level": level, "key": tally.key, "name_zh": tally.name_zh, "name_en": tally.name_en,
         "inquiries": tally.inquiries, "answered": tally.answered, "clarified": tally.clarified,
-        "escalated": tally.escalated, "referred": tally.referred, "cases_opened": tally.cases,
+        "escalated": tally.escalated, "referred": tally.referred, "error_reports": tally.error_reports, "cases_opened": tally.cases,
         "median_claim_seconds": number(tally.median_claim, 0), "median_claim": human_duration(tally.median_claim),
         "median_first_answer_seconds": number(tally.median_first_answer, 0),
         "median_first_answer": human_duration(tally.median_first_answer),

@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from bot.answering.messages import message
 from bot.config import TELEGRAM_MESSAGE_LIMIT
 from bot.records.cases import Alert
-from bot.records.rows import Case, OutboxMessage
+from bot.records.rows import Case, ErrorReport, OutboxMessage
 from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, fit, keyboard, staff_text
 from bot.telegram.sender import Sender
@@ -114,3 +114,19 @@ async def run_supervision(services: Services) -> list[Alert]:
         services.desk.record_alert(alert)
         await tell_case_thread(services, Sender(services.outbox, f"case{case.id}"), case.id, text, key=alert.kind)
     return alerts
+
+
+async def post_error_report(services: Services, report: ErrorReport, who: str) -> None:
+    """An error report in the staff chat: the service, the office that owns it, the version, and what was told."""
+    knowledge = services.store.current.knowledge
+    service = knowledge.services.get(report.service_id) if report.service_id else None
+    event = knowledge.events.get(report.event_id) if report.event_id else None
+    office = knowledge.offices.get(report.office_id) if report.office_id else None
+    text = staff_text("wrong.staff", report_id=report.id, service=(service or event).name.zh if (service or event)
+                      else "—", office=office.name.zh if office else "—", version=report.kb_version or "—",
+                      who=who, text="{text}")
+    text = text.replace("{text}", fit(report.text, TELEGRAM_MESSAGE_LIMIT // 2))
+    if report.told:
+        told = staff_text("wrong.told", inquiry_id=report.inquiry_id, told="{told}")
+        text += "\n\n" + told.replace("{told}", fit(report.told, TELEGRAM_MESSAGE_LIMIT - len(text) - len(told) - 10))
+    await Sender(services.outbox, f"wrong{report.id}").text(services.config.staff_chat_id, text, key="report")
