@@ -27,6 +27,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("mycase", citizen.my_case, filters=private))
     application.add_handler(CommandHandler("end", citizen.end_case, filters=private))
     application.add_handler(CommandHandler("language", citizen.choose_language, filters=private))
+    application.add_handler(CommandHandler("district", citizen.choose_district, filters=private))
 
     # Staff commands: in the staff chat, or privately for STAFF_USER_IDS.
     application.add_handler(CommandHandler("open", staff.open_cases, filters=staff_places))
@@ -42,7 +43,7 @@ def register(application: Application) -> None:
 
     # Buttons. Each handler checks who pressed it; unknown data gets a polite refusal.
     for pattern, callback in (("^claim:", staff.claim_case), ("^close:", staff.close_case_button),
-                              ("^pick:", citizen.picked), ("^mat:", citizen.picked), ("^wrong:", citizen.report_wrong),
+                              ("^pick:", citizen.picked), ("^mat:", citizen.picked), ("^wrong:", citizen.report_wrong), ("^dist:", citizen.district_chosen),
                               ("^notify:", admin.notify_corrections), ("^ask:", citizen.ask_person), ("^fb:", citizen.helpful),
                               ("^rate:", citizen.rated), ("^cat:", citizen.browse_category),
                               ("^svc:", citizen.browse_service), ("^lang:", citizen.language_chosen),

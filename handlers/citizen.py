@@ -19,7 +19,7 @@ from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
 from bot.telegram.staff_chat import ask_for_rating, post_case, post_error_report, refresh_card, tell_case_thread
-from handlers.common import ID, NAME, citizen_of, language_for, media_kind, parse_callback, sender_for
+from handlers.common import ID, ID_OR_ZERO, NAME, citizen_of, language_for, media_kind, parse_callback, sender_for
 
 log = logging.getLogger(__name__)
 LANGUAGES = frozenset({"zh", "en"})
@@ -134,6 +134,44 @@ async def send_reply(services: Services, update: Update, sender: Sender, reply: 
                           keyboard=buttons if last else None, case_id=reply.case_id)
     if reply.decision.action in (ESCALATE, REFER) and reply.case_id:
         await tell_staff_about(services, update, sender, reply)
+    if services.assistant.wants_district(reply):
+        await sender.text(update.effective_chat.id, say("district.choose", reply.language), key="district",
+                          keyboard=district_keyboard(services, reply.language, reply.inquiry_id))
+
+
+def district_keyboard(services: Services, language: str, inquiry_id: int = 0):
+    """One button per district, three to a row; pressing one remembers it (and resends the checklist)."""
+    districts = list(services.store.current.knowledge.districts.values())
+    buttons = [(d.name.get(language), f"dist:{inquiry_id}:{d.id}") for d in districts]
+    return keyboard([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
+
+
+async def choose_district(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/district: choose (or change) the district whose offices the checklists show."""
+    services = services_of(context)
+    language = language_for(update, services)
+    await sender_for(update, context).text(update.effective_chat.id, say("district.choose", language), key="district",
+                                           keyboard=district_keyboard(services, language))
+
+
+async def district_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A district button: remember it; under a checklist, send that checklist again with the district's offices."""
+    services = services_of(context)
+    language = language_for(update, services)
+    fields = parse_callback(update.callback_query.data, "dist", ID_OR_ZERO, NAME)
+    inquiry = services.ledger.inquiry(fields[0]) if fields and fields[0] else None
+    if not fields or (inquiry and inquiry.user_id != str(update.effective_user.id)) or \
+            not services.assistant.set_district(str(update.effective_chat.id), fields[1]):
+        await refuse_button(update, services)
+        return
+    await update.callback_query.answer()
+    sender = sender_for(update, context)
+    name = services.store.current.knowledge.districts[fields[1]].name.get(language)
+    await sender.text(update.effective_chat.id, say("district.set", language, district=name), key="districtset")
+    target, is_event = inquiry.target if inquiry else (None, False)
+    if target:
+        await send_chosen(services, update, sender, target, inquiry.text, language, answers=inquiry.answers,
+                          event=is_event)
 
 
 def reply_buttons(services: Services, reply: Reply):

@@ -19,7 +19,7 @@ from bot.telegram.services import Services, services_of
 MAX_ID = 2**31 - 1  # ids in callback data and commands; anything larger was not issued by the bot
 _ID = re.compile(r"#?([0-9]{1,10})")  # ASCII digits only: "²" or "٣" are not case numbers
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
-ID, NAME = "id", "name"
+ID, NAME, ID_OR_ZERO = "id", "name", "id or zero"  # zero: the button refers to no record
 
 
 def parse_id(text: str | None) -> int | None:
@@ -33,8 +33,8 @@ def parse_id(text: str | None) -> int | None:
 def parse_callback(data: str | None, prefix: str, *kinds) -> tuple | None:
     """The fields of callback data like 'rate:12:5', checked against their kinds, or None.
 
-    A kind is ID (a bounded positive integer), NAME (an identifier such as a service id) or a set of
-    allowed strings."""
+    A kind is ID (a bounded positive integer), ID_OR_ZERO, NAME (an identifier such as a service id) or a
+    set of allowed strings."""
     if not data or len(data.encode()) > TELEGRAM_CALLBACK_LIMIT:
         return None
     fields = data.split(":")
@@ -44,6 +44,8 @@ def parse_callback(data: str | None, prefix: str, *kinds) -> tuple | None:
     for field, kind in zip(fields[1:], kinds, strict=False):
         if kind == ID:
             value = parse_id(field)
+        elif kind == ID_OR_ZERO:
+            value = 0 if field == "0" else parse_id(field)
         elif kind == NAME:
             value = field if _NAME.fullmatch(field) else None
         else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, MATTER_PREFIX, REFER, SMALLTALK, Decision, Matcher
 from bot.answering.messages import message
+from bot.answering.offices import needs_district
 from bot.answering.render import HTML, render_checklist, render_clarify, render_event, render_note, render_referral
 from bot.answering.text import detect_language
 from bot.config import Config, Thresholds
@@ -145,6 +146,21 @@ class Assistant:
             return named
         return self.ledger.chat(chat_key).district
 
+    def wants_district(self, reply: Reply) -> bool:
+        """Whether the citizen's district would turn the office types of this answer into addresses."""
+        knowledge = self.store.current.knowledge
+        decision = reply.decision
+        if reply.district or decision.action not in (ANSWER, CHOSEN):
+            return False
+        if decision.event_id and decision.event_id in knowledge.events:
+            offices = tuple(o for s in knowledge.events[decision.event_id].service_ids
+                            for o in knowledge.services[s].offices)
+        elif decision.service_id in knowledge.services:
+            offices = knowledge.services[decision.service_id].offices
+        else:
+            return False
+        return needs_district(offices, knowledge, None)
+
     def set_district(self, chat_key: str, district: str) -> bool:
         """Remember the citizen's district (chosen with a button or /district); False if there is no such district."""
         if district not in self.store.current.knowledge.districts:
@@ -167,14 +183,16 @@ class Assistant:
         if service is None:  # the knowledge base changed since the buttons were sent
             return self.ask(question, channel=channel, user_id=user_id, chat_id=chat_id, language=language, fmt=fmt,
                             update_id=update_id)
-        messages = tuple(render_checklist(service, knowledge, language, fmt, answers=answers))
+        district = self.district_of(chat_id or user_id, None)
+        messages = tuple(render_checklist(service, knowledge, language, fmt, answers=answers, district=district))
         decision = Decision(CHOSEN, service_id, score=100.0)
         inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
                           text=clean_question(question) or service.name.get(language), action=CHOSEN,
                           service_id=service_id, options=(), score=100.0, kb_version=knowledge.version,
-                          reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers)
+                          reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers,
+                          district=district)
         return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
-                     tailored=bool(answers))
+                     tailored=bool(answers), district=district)
 
     def _refer_chosen(self, matter_id: str, question: str, *, channel: str, user_id: str, chat_id: str | None,
                       language: str, fmt: str, update_id: int | None) -> Reply:
@@ -196,15 +214,16 @@ class Assistant:
         event = knowledge.events.get(event_id)
         if event is None:
             return None
-        messages = tuple(render_event(event, knowledge, language, fmt, answers=answers))
+        district = self.district_of(chat_id or user_id, None)
+        messages = tuple(render_event(event, knowledge, language, fmt, answers=answers, district=district))
         decision = Decision(CHOSEN, None, event.service_ids, 100.0, event_id=event_id)
         inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
                           text=clean_question(question) or event.name.get(language), action=CHOSEN, service_id=None,
                           options=event.service_ids, score=100.0, kb_version=knowledge.version,
                           reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers,
-                          event_id=event_id)
+                          event_id=event_id, district=district)
         return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
-                     tailored=bool(answers))
+                     tailored=bool(answers), district=district)
 
     def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str,
                   district: str | None = None) -> tuple[str, ...]:

@@ -85,4 +85,67 @@ def diff(old_dir, new_dir):
     click.echo("\n".join(diff_knowledge(load_knowledge_base(old_dir), load_knowledge_base(new_dir)).lines()))
 
 
-COMMANDS = (validate, diff,)
+@click.command()
+@click.option("--district", "district_name", default=None,
+              help="Only the offices serving this district (its name, e.g. 洪山区, or id, e.g. hongshan), "
+                   "and the city-level ones.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per office.")
+def offices(district_name, as_json):
+    """List the offices: city-level, the office types, and each district's own offices.
+
+    Each has its level, district (none for city level), address (null while it is being
+    confirmed), hours and phone. Example:
+
+        python -m bot offices --district 洪山区 --json
+    """
+    knowledge = load_knowledge_base(load_config().knowledge_dir)
+    district = None
+    if district_name:
+        district = next((d.id for d in knowledge.districts.values()
+                         if district_name in (d.id, d.name.zh, d.name.en, *d.aliases)), None)
+        if district is None:
+            raise click.ClickException(f"There is no district {district_name!r}; use one of: "
+                                       f"{', '.join(d.name.zh for d in knowledge.districts.values())}.")
+    for office in knowledge.offices.values():
+        if district and office.district not in (None, district):
+            continue
+        row = {"id": office.id, "name": office.name.zh, "name_en": office.name.en, "level": office.level,
+               "type": office.type, "district": office.district,
+               "address": office.address.zh if office.address else None, "hours": office.hours.zh if office.hours
+               else None, "phone": office.phone, "to_confirm": office.to_confirm,
+               "sources": [s.url or s.title for s in office.sources]}
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            where = row["address"] or "地址正在核实 address being confirmed"
+            click.echo(f"{office.id}  [{office.level}{'/' + office.district if office.district else ''}]  "
+                       f"{row['name']}  {where}  {office.phone or '-'}")
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per matter.")
+def catalogue(text, as_json):
+    """List the city's other matters (政务服务事项) that have no full checklist here yet, with their office,
+    or those whose name or aliases contain TEXT.
+
+    A question about one of them is answered with its office and a case for staff (`refer`). Example:
+
+        python -m bot catalogue 公积金 --json
+    """
+    knowledge = load_knowledge_base(load_config().knowledge_dir)
+    for matter in knowledge.matters.values():
+        names = (matter.name.zh, matter.name.en or "", *matter.aliases)
+        if text and not any(text.lower() in name.lower() for name in names):
+            continue
+        office = knowledge.offices[matter.office]
+        if as_json:
+            click.echo(json.dumps({"id": matter.id, "name": matter.name.zh, "name_en": matter.name.en,
+                                   "office": matter.office, "office_name": office.name.zh, "phone": office.phone,
+                                   "kind": matter.kind, "sibling": matter.sibling, "aliases": list(matter.aliases)},
+                                  ensure_ascii=False))
+        else:
+            click.echo(f"{matter.id}  {matter.name.zh}  → {office.name.zh} ({office.phone or '-'})")
+
+
+COMMANDS = (validate, diff, offices, catalogue)

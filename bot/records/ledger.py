@@ -480,7 +480,7 @@ class Ledger:
         """Inquiries without their text and replies (the bulk of the file), for reports over long windows."""
         return [Inquiry.from_row({**row, "channel": "", "chat_id": None, "language": "", "text": "", "reply": ""})
                 for row in self.db.query(
-                    "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id, matter_id "
+                    "SELECT id, at, user_id, action, service_id, options, score, kb_version, case_id, matter_id, district "
                     "FROM inquiries "
                     "WHERE at >= ? ORDER BY id", [iso(since)])]
 

@@ -236,11 +236,11 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
     offices = _Rows(lambda key: _office_name(knowledge, key))
     days = {day: Day(day) for day in _days(since, until, timezone)}
 
-    def tallies(service_key: str) -> list[Tally]:
-        return [total, services[service_key], *(offices[o] for o in _offices_of(knowledge, service_key))]
+    def tallies(service_key: str, district: str | None = None) -> list[Tally]:
+        return [total, services[service_key], *(offices[o] for o in _offices_of(knowledge, service_key, district))]
 
     for row in inquiries:
-        for tally in tallies(_inquiry_service(row)):
+        for tally in tallies(_inquiry_service(row), row.district):
             tally.count_inquiry(row.action)
             tally.helpful += row.action in ANSWERED_ACTIONS and row.id in helpful_ids
         day = days[row.at.astimezone(timezone).date()]
@@ -279,10 +279,13 @@ def _case_service(case: Case) -> str:
     return guesses[0] if guesses else UNMATCHED
 
 
-def _offices_of(knowledge: KnowledgeBase, service_key: str) -> tuple[str, ...]:
+def _offices_of(knowledge: KnowledgeBase, service_key: str, district: str | None = None) -> tuple[str, ...]:
+    """The offices a question counts under: the district's own office where the citizen's district is known,
+    so that supervision sees each district's counters."""
     service = knowledge.services.get(service_key)
     matter = knowledge.matters.get(service_key.removeprefix(MATTER))
-    return service.offices if service else (matter.office,) if matter else (UNMATCHED,)
+    offices = service.offices if service else (matter.office,) if matter else (UNMATCHED,)
+    return tuple(local.id if (local := knowledge.local_office(o, district)) else o for o in offices)
 
 
 def _service_name(knowledge: KnowledgeBase, key: str) -> tuple[str, str]:
