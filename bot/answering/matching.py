@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from bot.answering import smalltalk
-from bot.answering.places import HOME_CITY, PlaceFinder
+from bot.answering.places import HOME_CITY, PLACEHOLDER, PlaceFinder
 from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
 from bot.knowledge.model import KnowledgeBase
@@ -47,13 +47,15 @@ EVENT_PREFIX = "event:"  # events are scored alongside services under this prefi
 MATTER_PREFIX = "matter:"  # and so are the catalogue's matters
 # Characters of words that name no service by themselves: 证, 登记, 备案, 办理, 申请, 补, 换.
 GENERIC_CHARACTERS = frozenset("证登记备案办理申请补换")
+# Characters that turn a phrase's meaning around; a near match must have them as written.
+POLARITY_CHARACTERS = frozenset("无没未不非")
 
 # Words that say how someone asks, not what they ask about. Removed before coverage scoring.
 CHINESE_FILLERS = sorted(
     """请问 你好 您好 麻烦 问一下 咨询 一下 我想 我要 想要 想问 打算 准备 需要 要带 带什么 带啥 什么 哪些 啥 哪里 哪儿 在哪 去哪
     怎么办 怎么 怎样 如何 咋办 咋 能不能 可不可以 可以 能否 是否 有没有 流程 手续 材料 资料 办理 办 弄 搞 申请 多久 多长时间
     多少钱 费用 收费 吗 呢 啊 吧 呀 了 的 得 地 我 你 他 她 们 谢谢 一个 一下子 现在 已经 还 就 都 也 和 跟 给 让 被 要 想 该
-    去 到 在 是 有 没 不 会 能 这 那 个 么""".split(),
+    去 到 在 是 会 能 这 那 个 么""".split(),
     key=len,
     reverse=True,
 )
@@ -262,7 +264,7 @@ class Matcher:
         windows = [(whole, min(weights), True)] if short else []
         for i in range(len(clauses)):
             for j in (i, i + 1) if i + 1 < len(clauses) else (i,):
-                windows.append((normalize("，".join(clauses[i:j + 1])), min(weights[i:j + 1]), short))
+                windows.append((normalize("，".join(clauses[i:j + 1])), min(weights[i:j + 1]), False))
         return windows
 
     def signals(self, normalized: str, whole: bool = True) -> dict[str, tuple[float, float, bool]]:
@@ -277,8 +279,8 @@ class Matcher:
         excluded: set[str] = set()
         question_raw = compact(normalized)
         question_compact = phonetic(question_raw)
-        # Without the asking words, so that "户口怎么弄" counts as the fragment "户口".
-        question_core = phonetic(compact(_strip_fillers(normalized)))
+        # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
+        question_core = phonetic(compact(_strip_fillers(HOME_CITY.sub(" ", normalized).replace(PLACEHOLDER, " "))))
         question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
         for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
@@ -336,8 +338,9 @@ class Matcher:
             return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
                             district=places.district, other_place=None if places.home else places.other)
         scores, phrases = self._scores(self._windows(_without_places(question, self.places)))
-        targets = self._neighbours_with_evidence({k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)},
-                                                 _without_places(question, self.places))
+        asked = _without_places(question, self.places)
+        everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
+        targets = self._neighbours_with_evidence(everything, asked)
         decision = self._decide_targets(targets)
         named = self._named_together(phrases, targets, question)
         if len(named) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
@@ -504,14 +507,11 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
     common = LCSseq.similarity(text, question, score_cutoff=max(length - _allowed_misses(length), 2))
     if not common or not _written_right(phrase.raw, question_raw):
         return 0.0
-    if common >= length:
-        # All characters in order, with something in between: measure how far apart they are.
-        blocks = [op for op in LCSseq.opcodes(text, question) if op.tag == "equal"]
-        span = blocks[-1].dest_end - blocks[0].dest_start
-        return 95.0 * min(1.0, (length + 4) / span)
-    if len(question) < length:
-        return 0.0
-    return 100.0 * fuzz.partial_ratio(text, question, score_cutoff=75) / 100.0
+    # The phrase's characters in order, perhaps one or two missing, with something in between: each
+    # missing character and each character of gap beyond a few cost a share of the score.
+    blocks = [op for op in LCSseq.opcodes(text, question) if op.tag == "equal"]
+    span = blocks[-1].dest_end - blocks[0].dest_start
+    return 95.0 * (common / length) * min(1.0, (common + 4) / span)
 
 
 def _distinctive(raw: str) -> str:
@@ -520,10 +520,12 @@ def _distinctive(raw: str) -> str:
 
 
 def _written_right(phrase_raw: str, question_raw: str) -> bool:
-    """At least two distinctive characters, and at least half of them as written in the question."""
+    """At least two distinctive characters, and at least half of them as written in the question; and
+    无, 没, 不 ... exactly as written: 无房提取 is not 有房提取."""
     distinctive = set(_distinctive(phrase_raw))
     right = sum(ch in question_raw for ch in distinctive)
-    return len(distinctive) >= 2 and 2 * right >= len(distinctive)
+    polarity_kept = all(ch in question_raw for ch in POLARITY_CHARACTERS.intersection(phrase_raw))
+    return len(distinctive) >= 2 and 2 * right >= len(distinctive) and polarity_kept
 
 
 def _core_raw(phrase: _Phrase, core: str) -> str:
@@ -544,7 +546,7 @@ def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[st
 
 def _allowed_misses(length: int) -> int:
     """Characters of a Chinese phrase that may be missing or wrong and still count as a match."""
-    return 0 if length <= 3 else 1 if length <= 6 else 2
+    return 0 if length <= 4 else 1 if length <= 8 else 2
 
 
 def _fragment_score(part: int, whole: int) -> float:

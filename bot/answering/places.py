@@ -20,6 +20,9 @@ _ROAD = re.compile(r"(?:路|街|大道|大街|道|巷|村|小区|站)")  # 青�
 _HOME_CITY = ("武汉市", "武汉")
 HOME_CITY = re.compile("|".join(_HOME_CITY))
 _LONGEST = 8
+# What a place name becomes: a character no phrase contains, so "在上海工作" does not read as "在…工作"
+# of "在武汉工作", and that bigrams do not span the gap.
+PLACEHOLDER = "〇"
 
 
 @cache
@@ -85,5 +88,5 @@ class PlaceFinder:
                 spans.append(match.span())
         home = home or "wuhan" in text.split()
         for start, end in sorted(spans, reverse=True):
-            text = text[:start] + " " + text[end:]
+            text = text[:start] + PLACEHOLDER + text[end:]
         return Places(" ".join(text.split()), district, other, home)

@@ -260,6 +260,7 @@ class _Checker:
         self.raw.offices, self.raw.categories = offices, categories
         self._check_offices(offices, offices_src)
         self.raw.districts, _ = self._parse_list("districts.yaml", "districts.schema.json", "districts")
+        self.matter_ids: set[str] = set()
         self.raw.documents, documents_src = self._parse_list("documents.yaml", "documents.schema.json", "documents")
         self.document_ids = {d["id"] for d in self.raw.documents}
         self.documents_used: set[str] = set()
@@ -536,7 +537,8 @@ class _Checker:
         owner: dict[str, str] = {}
         for i, family in enumerate(families):
             for j, sid in enumerate(family.get("services", ())):
-                if sid not in service_ids:
+                matter = sid.removeprefix("matter:")
+                if sid not in service_ids and not (sid.startswith("matter:") and matter in self.matter_ids):
                     self.add(ERROR, source, ("families", i, "services", j), family["id"],
                              f"family '{family['id']}' names the service '{sid}', which does not exist; fix the "
                              "spelling or remove it.")
@@ -587,6 +589,7 @@ class _Checker:
                                  f"'{phrase}' of matter '{mid}' is also used by matter '{matter_phrases[key]}'; "
                                  "keep it on one of them.")
                 self.raw.matters.append((path, matter))
+                self.matter_ids.add(mid)
 
 
 def phrase_key(phrase: str) -> str:
