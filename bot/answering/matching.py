@@ -164,6 +164,8 @@ class Matcher:
         self._english_fragment = np.array([not p.cjk and f for p, f in zip(self._phrases, fragments, strict=True)])
         self._targets = list(self._vocabulary)
         position = {target: i for i, target in enumerate(self._targets)}
+        self._phrase_target = [position[p.service_id] for p in self._phrases]
+        self._is_matter = np.array([t.startswith(MATTER_PREFIX) for t in self._targets])
         by_unit: dict[str, list[int]] = defaultdict(list)
         for target, vocabulary in self._vocabulary.items():
             for unit in vocabulary:
@@ -235,20 +237,22 @@ class Matcher:
         the answer threshold: the question is probably about something else, so at most it is
         offered as a choice.
         """
-        scores: dict[str, float] = {}
-        phrases: dict[str, float] = {}
-        excluded: set[str] = set()
+        best = np.zeros(len(self._targets))
+        best_phrase = np.zeros(len(self._targets))
+        excluded: set[int] = set()
         for text, weight, whole in windows:
-            for target, (phrase, coverage, is_excluded) in self.signals(text, whole).items():
-                if is_excluded:
-                    excluded.add(target)
-                scores[target] = max(scores.get(target, 0.0), weight * combine(phrase, coverage))
-                phrases[target] = max(phrases.get(target, 0.0), weight * phrase)
+            phrase, coverage, window_excluded = self._signal_arrays(text, whole)
+            np.maximum(best, weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage)),
+                       out=best)
+            np.maximum(best_phrase, weight * phrase, out=best_phrase)
+            excluded |= window_excluded
         if excluded:
-            cap = self.thresholds.answer - 1
-            scores = {t: v if phrases[t] >= STRONG_PHRASE or t.startswith(MATTER_PREFIX) else min(v, cap)
-                      for t, v in scores.items() if t not in excluded}
-        return scores, phrases
+            capped = (best_phrase < STRONG_PHRASE) & ~self._is_matter
+            best[capped] = np.minimum(best[capped], self.thresholds.answer - 1)
+            best[list(excluded)] = 0.0
+        hits = np.nonzero(best)[0]
+        return ({self._targets[i]: float(best[i]) for i in hits},
+                {self._targets[i]: float(best_phrase[i]) for i in hits})
 
     def _windows(self, question: str) -> list[tuple[str, float, bool]]:
         """The parts of a message to score: (normalized text, weight, whole). A part weighs as little as
@@ -262,21 +266,29 @@ class Matcher:
         asks = any(_asks(clause) for clause in clauses)
         weights = [_weight(clause, asks and not short) for clause in clauses]
         windows = [(whole, min(weights), True)] if short else []
-        for i in range(len(clauses)):
-            for j in (i, i + 1) if i + 1 < len(clauses) else (i,):
-                windows.append((normalize("，".join(clauses[i:j + 1])), min(weights[i:j + 1]), False))
+        for i, clause in enumerate(clauses):
+            windows.append((normalize(clause), weights[i], False))
+            # A request often names its subject in the clause before ("一直没办过身份证，第一次办要什么").
+            if i + 1 < len(clauses) and (weights[i + 1] == 1.0 or weights[i] == 1.0):
+                windows.append((normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False))
         return windows
 
     def signals(self, normalized: str, whole: bool = True) -> dict[str, tuple[float, float, bool]]:
-        """(phrase score, coverage score, excluded) per target, for one normalized part of a question.
+        """(phrase score, coverage score, excluded) per target, for one part of a question (for explaining)."""
+        phrase, coverage, excluded = self._signal_arrays(normalized, whole)
+        return {self._targets[i]: (float(phrase[i]), float(coverage[i]), i in excluded)
+                for i in set(np.nonzero(phrase + coverage)[0]) | excluded}
+
+    def _signal_arrays(self, normalized: str, whole: bool = True) -> tuple[np.ndarray, np.ndarray, set[int]]:
+        """Phrase and coverage scores of every target, and the targets the text excludes.
 
         A part of a longer message needs more information before its coverage counts: three
         words of a story ("第一次办需要什么材料") say little about which service is meant."""
+        phrase = np.zeros(len(self._targets))
+        excluded: set[int] = set()
         normalized = normalize(normalized)
         if not normalized:
-            return {}
-        phrase: dict[str, float] = {}
-        excluded: set[str] = set()
+            return phrase, phrase, excluded
         question_raw = compact(normalized)
         question_compact = phonetic(question_raw)
         # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
@@ -290,17 +302,16 @@ class Matcher:
                 score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragments else "")
             else:
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragments)
+            target = self._phrase_target[pid]
             if p.excludes:
                 if score >= STRONG_PHRASE:
-                    excluded.add(p.service_id)
-                continue
-            if score > phrase.get(p.service_id, 0.0):
-                phrase[p.service_id] = score
+                    excluded.add(target)
+            elif score > phrase[target]:
+                phrase[target] = score
         coverage = self._coverage(normalized, self._minimum_mass if whole else 2 * self._minimum_mass)
-        return {sid: (phrase.get(sid, 0.0), coverage.get(sid, 0.0), sid in excluded)
-                for sid in phrase.keys() | coverage.keys() | excluded}
+        return phrase, coverage, excluded
 
-    def _coverage(self, normalized: str, minimum_mass: float) -> dict[str, float]:
+    def _coverage(self, normalized: str, minimum_mass: float) -> np.ndarray:
         content = _strip_fillers(normalized)
         question_units = set(units(content))
         known = {u for u in question_units if u in self._idf}
@@ -314,12 +325,10 @@ class Matcher:
         mass = sum(self._idf[u] for u in known) + self._unknown_weight * unknown
         # A question made only of common words ("户口") is not fully explained by any one service.
         mass = max(mass, minimum_mass)
-        if not known:
-            return {}
         explained = np.zeros(len(self._targets))
         for unit in known:
             explained[self._targets_by_unit[unit]] += self._idf[unit]
-        return {self._targets[i]: 100.0 * explained[i] / mass for i in np.nonzero(explained)[0]}
+        return explained * (100.0 / mass)
 
     def decide(self, question: str) -> Decision:
         """Turn a question into answer, clarify, refer, escalate, or small talk.
@@ -333,12 +342,12 @@ class Matcher:
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
         places = self.places.find(question)
+        asked = _without_places(question, self.places)
         family = self._family_only(places.text)
         if family is not None:
             return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
                             district=places.district, other_place=None if places.home else places.other)
-        scores, phrases = self._scores(self._windows(_without_places(question, self.places)))
-        asked = _without_places(question, self.places)
+        scores, phrases = self._scores(self._windows(asked))
         everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         targets = self._neighbours_with_evidence(everything, asked)
         decision = self._decide_targets(targets)
