@@ -4,6 +4,7 @@ answers as on Telegram, cases recorded, sessions only as hashes, and every refus
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -41,7 +42,7 @@ def test_ask_answers_the_passport_checklist_as_telegram_does(web, ledger, knowle
     assert (reply["action"], reply["service"], reply["case_id"]) == ("answer", "passport", None)
     # The same messages, escaped the same way, as the Telegram checklist of the same knowledge base.
     assert reply["messages"] == render_checklist(knowledge.services["passport"], knowledge, "zh", HTML)
-    assert [b["action"] for b in reply["buttons"]] == ["tailor", "printable", "helpful", "ask_person"]
+    assert [b["action"] for b in reply["buttons"]] == ["tailor", "printable", "helpful", "ask_person", "report_error"]
     inquiry = ledger.inquiry(reply["inquiry_id"])
     assert (inquiry.channel, inquiry.service_id) == ("web", "passport")
     # The ledger keeps a hash of the session token, never the token, and no address.
@@ -89,10 +90,17 @@ def test_another_session_cannot_use_an_inquiry_that_is_not_its_own(web):
     assert web.post("/api/v1/messages", {"session": "x" * 43}).status_code == 401  # a token nobody was given
 
 
-def test_report_error_is_a_placeholder_until_that_feature_lands(web):
-    session = web.post("/api/v1/session", {}).json()["session"]
-    refused = web.post("/api/v1/report-error", {"session": session, "inquiry_id": 1})
-    assert refused.status_code == 501 and refused.json()["error"] == "not_implemented"
+def test_an_error_report_is_recorded_with_what_was_told(web, ledger):
+    answer = web.post("/api/v1/ask", {"text": "护照怎么办理", "language": "zh"}).json()
+    reported = web.post("/api/v1/report-error", {"session": answer["session"], "inquiry_id": answer["inquiry_id"],
+                                                  "text": "窗口说还要带户口本"}).json()
+    [report] = ledger.error_reports()
+    assert reported["report_id"] == report.id and "信息纠错" in reported["notice"]
+    assert (report.service_id, report.channel, report.office_id) == ("passport", "web", "exit_entry_bureau")
+    assert report.told == ledger.inquiry(answer["inquiry_id"]).reply
+    other = web.post("/api/v1/session", {}).json()["session"]  # someone else's answer: refused
+    refused = web.post("/api/v1/report-error", {"session": other, "inquiry_id": answer["inquiry_id"], "text": "x"})
+    assert refused.status_code == 404 and len(ledger.error_reports()) == 1
 
 
 def test_the_openapi_description_lists_every_endpoint(web):
@@ -153,7 +161,8 @@ def test_security_headers_and_pages_without_inline_script(web):
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert page.headers["x-content-type-options"] == "nosniff"
         html = page.text
-        assert "<style" not in html and " style=" not in html and " on" not in html.split("<body", 1)[1].split(">")[0]
+        body_tag = html.split("<body", 1)[1].split(">")[0]
+        assert "<style" not in html and " style=" not in html and not re.search(r"\son[a-z]+\s*=", body_tag)
         assert all('src="/static/' in tag for tag in html.split("<script")[1:])
         assert all(tag.split(">", 1)[1].startswith("</script>") for tag in html.split("<script")[1:])
     assert 'lang="en"' in httpx.get(web.url + "/en").text

@@ -93,6 +93,18 @@ def test_typing_a_question_and_enter_shows_the_full_checklist(web, ledger, knowl
     assert ledger.case(case_id).question == OUT_OF_SCOPE
 
 
+def test_report_an_error_from_the_page(web, ledger):
+    with chromium() as browser:
+        page = open_chat(browser, web.url + "/")
+        ask(page, "护照怎么办理")
+        page.get_by_role("button", name="⚠️ 信息有误").click()
+        page.locator(".bubble", has_text="哪里有误").wait_for()
+        ask(page, "窗口说还要带户口本")
+        page.locator(".bubble", has_text="已记录为信息纠错").wait_for()
+    report = ledger.error_reports()[-1]
+    assert (report.channel, report.service_id, report.text) == ("web", "passport", "窗口说还要带户口本")
+
+
 def test_the_buttons_work_from_the_keyboard_and_save_the_tailored_list(web, knowledge):
     with chromium() as browser:
         page = open_chat(browser, web.url + "/")

@@ -437,7 +437,7 @@ _ASKS = re.compile(
     r"[?？吗呢]|怎么|怎样|如何|咋|哪|什么|啥|多少|多久|能不能|能否|可不可以|可以吗|是否|要不要|需不需要|需要|请问|想问|想咨询|"
     r"\b(?:how|what|where|which|when|can|could|do|does|need|should|is|are|any)\b", re.IGNORECASE)
 # Something already done; "没办过", "还没拿到" are not.
-_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过)|\b(?:already|got)\b", re.IGNORECASE)
+_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过)")
 
 
 def _clauses(question: str) -> list[str]:

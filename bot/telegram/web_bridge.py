@@ -3,10 +3,11 @@ thread lines here, and staff replies come back through CaseDesk into the web ses
 
 from __future__ import annotations
 
+from bot.records.rows import ErrorReport
 from bot.telegram.formatting import esc
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services
-from bot.telegram.staff_chat import post_case, tell_case_thread
+from bot.telegram.staff_chat import post_case, post_error_report, tell_case_thread
 
 
 class TelegramStaffChat:
@@ -21,6 +22,9 @@ class TelegramStaffChat:
 
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         await tell_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
+
+    async def error_reported(self, report: ErrorReport) -> None:
+        await post_error_report(self.services, report, who=f"web {report.user_id}")
 
 
 def web_services_for(services: Services, bot):

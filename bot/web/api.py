@@ -301,9 +301,25 @@ async def comment(web: WebServices, request: Request, data: dict) -> dict:
 
 
 async def report_error(web: WebServices, request: Request, data: dict) -> dict:
-    """Reporting a mistake in an answer arrives with its own feature; until then the endpoint says so."""
+    """The citizen says what an answer got wrong: recorded with what they were told, and posted for staff."""
     session = session_of(web, request, data)
-    raise refusal(501, "not_implemented", session.language)
+    limited(web, session)
+    inquiry = own_inquiry(web, data, session)
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise refusal(400, "field", session.language, field="text")
+    report = web.assistant.report_error(text[:4096], channel=WEB, user_id=session.user_id, chat_id=session.user_id,
+                                        inquiry_id=inquiry.id)
+    if report is None:
+        raise refusal(404, "not_yours", session.language)
+    try:
+        await web.staff.error_reported(report)
+    except Exception:  # noqa: BLE001 - the report is recorded; review lists it either way
+        log.exception("Could not post error report %s", report.id)
+    office = web.store.current.knowledge.offices.get(report.office_id)
+    return {"session": session.token, "report_id": report.id, "notice": message(
+        "wrong.thanks", session.language, report_id=report.id,
+        office=office.name.get(session.language) if office else "—")}
 
 
 async def messages(web: WebServices, request: Request, data: dict) -> dict:

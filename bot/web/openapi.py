@@ -45,7 +45,7 @@ OPERATIONS = [
      "Notice"),
     ("/api/v1/comment", "Say what went wrong after a low rating",
      _body(["session", "case_id", "text"], case_id=ID, text={"type": "string"}), "Notice"),
-    ("/api/v1/report-error", "Report a mistake in an answer (501 until the feature lands)",
+    ("/api/v1/report-error", "Report a mistake in an answer: what it got wrong, for the office that owns the entry",
      _body(["session"], inquiry_id=ID, text={"type": "string"}), "Notice"),
     ("/api/v1/messages", "New messages of the session after `after`: staff replies, closed cases to rate",
      _body(["session"], after={"type": "integer", "minimum": 0}), "Inbox"),
@@ -91,7 +91,6 @@ def openapi() -> dict:
              for path, summary, body, schema in OPERATIONS}
     paths["/api/v1/services"] = {"get": {"summary": "Categories and their services, in both languages",
                                          "responses": {"200": {"description": "the catalogue"}}}}
-    paths["/api/v1/report-error"]["post"]["responses"]["501"] = {"$ref": "#/components/responses/Refused"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Government service counter assistant: web channel", "version": "1",

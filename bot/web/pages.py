@@ -45,6 +45,7 @@ def chat_page(language: str) -> str:
     strings = {"you": message("web.you", language), "assistant": message("web.assistant", language),
                "staff": message("web.staff", language), "saved": message("web.saved", language),
                "comment_prompt": message("web.comment_prompt", language),
+               "report_prompt": message("wrong.ask", language),
                "error": message("web.error.generic", language), "no_case": message("mycase.none", language)}
     return _fill("chat.html", language, values, strings, "/en" if language == "zh" else "/")
 

@@ -65,6 +65,7 @@ def buttons(knowledge: KnowledgeBase, reply: Reply) -> list[dict]:
         result.append({"action": "printable", "label": message("button.file", language)})
         result.append({"action": "helpful", "label": message("button.helpful", language)})
         result.append({"action": "ask_person", "label": message("button.ask_person", language)})
+        result.append({"action": "report_error", "label": message("button.wrong", language)})
     elif decision.action == CLARIFY:
         result.append({"action": "ask_person", "label": message("clarify.none", language)})
     return result

@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.ratelimit import RateLimiter
 from bot.records.cases import CaseDesk
 from bot.records.ledger import Ledger
+from bot.records.rows import ErrorReport
 
 log = logging.getLogger(__name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -32,6 +33,9 @@ class StaffChat(Protocol):
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         """Add a plain-text line to the case's thread; `scope` is unique to the event (no line is sent twice)."""
 
+    async def error_reported(self, report: ErrorReport) -> None:
+        """Post a citizen's error report for the office that owns the entry."""
+
 
 class OfflineStaff:
     """No staff chat (`python -m bot web` alone): cases stay in the ledger for staff to answer offline."""
@@ -41,6 +45,9 @@ class OfflineStaff:
 
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         log.info("Case %s: %s (recorded; no staff chat is configured)", case_id, text[:200])
+
+    async def error_reported(self, report: ErrorReport) -> None:
+        log.info("Error report %s recorded; `python -m bot review` lists it", report.id)
 
 
 def session_id(token: str) -> str:

@@ -12,6 +12,7 @@
   let session = localStorage.getItem(STORAGE);
   let lastInbox = Number(localStorage.getItem(STORAGE + ":last") || 0);
   let commentCase = null;  // after a low rating, the next text is a comment on this case
+  let reportInquiry = null;  // after [Report an error], the next text says what the answer got wrong
   let busy = false;
 
   function remember(data) {
@@ -135,6 +136,9 @@
     } else if (spec.action === "printable") {
       const file = await call("/api/v1/printable", {inquiry_id: context.inquiry_id});
       if (file) download(file);
+    } else if (spec.action === "report_error") {
+      reportInquiry = context.inquiry_id;
+      say(strings.report_prompt, "notice");
     } else if (spec.action === "rate") {
       const done = await call("/api/v1/rate", {case_id: spec.case_id, stars: spec.stars});
       if (done) {
@@ -187,6 +191,13 @@
     input.value = "";
     busy = true;
     try {
+      if (reportInquiry !== null) {
+        say(text, "you");
+        const done = await call("/api/v1/report-error", {inquiry_id: reportInquiry, text: text});
+        reportInquiry = null;
+        if (done) say(done.notice, "notice");
+        return;
+      }
       if (commentCase !== null) {
         say(text, "you");
         const done = await call("/api/v1/comment", {case_id: commentCase, text: text});
