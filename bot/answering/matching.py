@@ -47,8 +47,9 @@ EVENT_PREFIX = "event:"  # events are scored alongside services under this prefi
 MATTER_PREFIX = "matter:"  # and so are the catalogue's matters
 # Characters of words that name no service by themselves: 证, 登记, 备案, 办理, 申请, 补, 换.
 GENERIC_CHARACTERS = frozenset("证登记备案办理申请补换")
-# Characters that turn a phrase's meaning around; a near match must have them as written.
-POLARITY_CHARACTERS = frozenset("无没未不非")
+# Characters that turn a phrase's meaning around or name what is done to a thing (补 replace, 换
+# exchange); a match must have them as written: 不 sounds like 补, and 无房提取 is not 有房提取.
+MEANING_CHARACTERS = frozenset("无没未不非补换")
 
 # Words that say how someone asks, not what they ask about. Removed before coverage scoring.
 CHINESE_FILLERS = sorted(
@@ -304,7 +305,7 @@ class Matcher:
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragments)
             target = self._phrase_target[pid]
             if p.excludes:
-                if score >= STRONG_PHRASE:
+                if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
                     excluded.add(target)
             elif score > phrase[target]:
                 phrase[target] = score
@@ -520,7 +521,13 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
     # missing character and each character of gap beyond a few cost a share of the score.
     blocks = [op for op in LCSseq.opcodes(text, question) if op.tag == "equal"]
     span = blocks[-1].dest_end - blocks[0].dest_start
-    return 95.0 * (common / length) * min(1.0, (common + 4) / span)
+    return 95.0 * (common / length) * min(1.0, (common + min(4, length - 1)) / span)
+
+
+def _occurs_whole(phrase: _Phrase, question: str) -> bool:
+    """Every character of a Chinese phrase in the question, in order: 办个残疾证 does not exclude
+    by 补办残疾证, whose 补 is the whole point."""
+    return not phrase.cjk or LCSseq.similarity(phrase.text, question) == len(phrase.text)
 
 
 def _distinctive(raw: str) -> str:
@@ -530,11 +537,11 @@ def _distinctive(raw: str) -> str:
 
 def _written_right(phrase_raw: str, question_raw: str) -> bool:
     """At least two distinctive characters, and at least half of them as written in the question; and
-    无, 没, 不 ... exactly as written: 无房提取 is not 有房提取."""
+    无, 没, 不, 补 ... exactly as written: 无房提取 is not 有房提取."""
     distinctive = set(_distinctive(phrase_raw))
     right = sum(ch in question_raw for ch in distinctive)
-    polarity_kept = all(ch in question_raw for ch in POLARITY_CHARACTERS.intersection(phrase_raw))
-    return len(distinctive) >= 2 and 2 * right >= len(distinctive) and polarity_kept
+    meaning_kept = all(ch in question_raw for ch in MEANING_CHARACTERS.intersection(phrase_raw))
+    return len(distinctive) >= 2 and 2 * right >= len(distinctive) and meaning_kept
 
 
 def _core_raw(phrase: _Phrase, core: str) -> str:
