@@ -18,7 +18,15 @@ from bot.records.history import case_history
 from bot.telegram.formatting import esc, fit, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
-from bot.telegram.staff_chat import ask_for_rating, format_due, refresh_card, run_supervision, tell_case_thread
+from bot.telegram.staff_chat import (
+    format_due,
+    queue_card_refresh,
+    queue_case_thread,
+    queue_rating_prompt,
+    refresh_card,
+    run_supervision,
+    tell_case_thread,
+)
 from handlers.common import ID, is_staff, media_kind, parse_callback, parse_id, sender_for, staff_of
 
 log = logging.getLogger(__name__)
@@ -82,14 +90,16 @@ async def close_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def close_by_staff(services: Services, update: Update, sender: Sender, case_id: int, staff: Staff) -> None:
-    outcome = services.desk.close(case_id, staff)
+    # The closing and everything it sends are written together: a crash in between cannot lose the messages.
+    with services.ledger.transaction():
+        outcome = services.desk.close(case_id, staff, update_id=update.update_id)
+        if outcome.ok:
+            queue_case_thread(services, sender, case_id,
+                              staff_text("staff.closed", case_id=case_id, actor=staff.name), key="closed")
+            queue_card_refresh(services, sender, case_id)
+            queue_rating_prompt(sender, outcome.case)
     if not outcome.ok:
         await tell(update, sender, refusal(outcome, case_id))
-        return
-    await tell_case_thread(services, sender, case_id, staff_text("staff.closed", case_id=case_id, actor=staff.name),
-                           key="closed")
-    await refresh_card(services, sender, case_id)
-    await ask_for_rating(sender, outcome.case)
 
 
 # -- staff replies are relayed to the citizen ------------------------------------------------
@@ -130,7 +140,7 @@ async def relay_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await sender.text(case.chat_id, f"{header}\n{fit(text, TELEGRAM_MESSAGE_LIMIT - len(header) - 1)}",
                           key="relay", case_id=case_id)
     await sender.text(msg.chat_id, staff_text("staff.relayed", case_id=case_id), key="relayed",
-                      thread_id=case.topic_id, reply_to=msg.message_id)
+                      thread_of_case=case_id, reply_to=msg.message_id)
 
 
 # -- staff commands ------------------------------------------------------------------------

@@ -192,3 +192,19 @@ class StoredUpdate(_Record):
     handled_at: dt.datetime | None = None
 
     _times = ("received_at", "handled_at")
+
+
+@dataclass(frozen=True)
+class Lease(_Record):
+    """Who may handle updates: a process (host, pid) that renews its heartbeat before the lease expires."""
+
+    name: str
+    holder: str
+    host: str
+    pid: int
+    started_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    seconds: float = 30.0  # how long a heartbeat keeps the lease (not stored)
+
+    _times = ("started_at", "heartbeat_at", "expires_at")
