@@ -32,8 +32,10 @@ ANSWERS = frozenset({"1", "0"})
 
 
 async def refuse_button(update: Update, services: Services, key: str = "button.invalid") -> None:
-    """A button that is stale, forged or not this citizen's: say so, change nothing."""
-    await update.callback_query.answer(message(key, language_for(update, services)), show_alert=True)
+    """A button that is stale, forged or not this citizen's: say so, change nothing, log it once."""
+    query = update.callback_query
+    log.info("Refused button %r pressed by user %s", (query.data or "")[:80], query.from_user.id)
+    await query.answer(message(key, language_for(update, services)), show_alert=True)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

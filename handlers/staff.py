@@ -53,6 +53,7 @@ async def _pressed_case(update: Update, services: Services, prefix: str) -> int 
     query = update.callback_query
     fields = parse_callback(query.data, prefix, ID)
     if not fields:
+        log.info("Refused button %r pressed by user %s", (query.data or "")[:80], query.from_user.id)
         await query.answer(message("button.invalid", "zh"), show_alert=True)
         return None
     if not is_staff(update, services):

@@ -70,3 +70,29 @@ def test_due_times_count_business_hours(start, hours, due):
     result = add_business_hours(moment, hours, SHANGHAI)
     assert result == dt.datetime.fromisoformat(due)
     assert business_hours_between(moment, result, SHANGHAI) == pytest.approx(hours)
+
+
+def test_redaction_ignores_case_and_covers_what_is_stored(caplog):
+    echoed = f"bad request: can't parse request /bot{TOKEN.lower()}/sendmessage and {TOKEN.split(':')[1].upper()}"
+    logger = logging.getLogger("test.redact.lower")
+    logger.addFilter(RedactSecrets(TOKEN))
+    logger.warning("Message 3 rejected: %s", echoed)
+    assert "Message 3 rejected" in caplog.text and TOKEN.split(":")[1].lower() not in caplog.text.lower()
+
+    from bot.logs import Redactor  # the same redaction for what is stored
+
+    assert TOKEN.split(":")[1].lower() not in Redactor(TOKEN)(echoed).lower()
+
+
+def test_a_repeated_warning_is_counted_and_written_once_a_minute(caplog):
+    from bot.logs import CountedLog
+
+    now = [0.0]
+    refusals = CountedLog(logging.getLogger("test.counted"), "Refused a request from %s", clock=lambda: now[0])
+    for _ in range(50):
+        refusals.note("10.0.0.1")
+    now[0] = 61
+    refusals.note("10.0.0.2")
+    lines = [r.getMessage() for r in caplog.records if r.name == "test.counted"]
+    assert lines == ["Refused a request from 10.0.0.1 [1 time(s) since the last such line, 1 in all]",
+                     "Refused a request from 10.0.0.2 [50 time(s) since the last such line, 51 in all]"]

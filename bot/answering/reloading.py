@@ -22,6 +22,8 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT, Thresholds
 
 MEMORY_EXIT = 3  # the child's exit status when it ran out of memory
+# How running out of address space shows when it happens outside Python code (a library being loaded).
+_OUT_OF_MEMORY = ("memoryerror", "cannot allocate memory", "failed to map segment", "out of memory")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def check_in_child(directory: Path, thresholds: Thresholds, limits: ReloadLimits
         return _refused(directory, f"the process that checks the knowledge base could not start ({exc}); see the "
                         "log and try again.")
     errors = done.stderr.decode("utf-8", "replace")
-    if done.returncode == MEMORY_EXIT or "MemoryError" in errors or "Cannot allocate memory" in errors:
+    if done.returncode == MEMORY_EXIT or any(sign in errors.lower() for sign in _OUT_OF_MEMORY):
         return _refused(directory, f"checking the knowledge base needed more than {limits.memory_mb} MB of memory "
                         "(RELOAD_MEMORY_MB), so it was stopped; look for a very large file, or raise the limit.")
     if done.returncode != 0:
@@ -80,6 +82,9 @@ def _limit_memory(megabytes: int) -> None:
     import resource
 
     limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)  # a child may not raise a limit it was started under
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 

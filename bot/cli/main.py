@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import answering, bench, dashboard, knowledge, run, supervision
+from bot.cli import answering, backups, bench, dashboard, knowledge, run, supervision
 
 
 @click.group(invoke_without_command=True)
@@ -20,7 +20,7 @@ def cli(ctx):
         ctx.invoke(answering.chat)
 
 
-for module in (answering, knowledge, run, supervision, dashboard, bench):
+for module in (answering, knowledge, run, supervision, backups, dashboard, bench):
     for command in module.COMMANDS:
         cli.add_command(command)
 

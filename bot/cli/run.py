@@ -20,6 +20,8 @@ def run():
     import asyncio
 
     from bot.logs import configure_logging
+    from bot.records.lease import LeaseLost
+    from bot.records.ledger import LedgerError, LedgerLost
     from bot.telegram.app import serve
     from bot.telegram.services import StartupError
 
@@ -30,8 +32,8 @@ def run():
         asyncio.run(serve(config))
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from None
-    except StartupError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (StartupError, LedgerError, LedgerLost, LeaseLost) as exc:
+        raise click.ClickException(redact.redact(str(exc))) from None
     except Exception as exc:  # noqa: BLE001 - one clear line, never the token
         raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None
 

@@ -21,13 +21,16 @@ class BackupError(Exception):
     """A backup or restore could not be made; the message names the path and the fix"""
 
 
-def backup_ledger(source: str | Path, destination: str | Path, now: dt.datetime | None = None) -> Path:
-    """Copy the ledger to `destination` (a file, or a folder that gets ledger-<UTC time>.db); return the file."""
-    source, destination = Path(source), Path(destination)
-    if not source.is_file():
+def backup_ledger(source: str | Path, destination: str | Path, now: dt.datetime | None = None, *,
+                  folder: bool = False) -> Path:
+    """Copy the ledger to `destination`: a file, or a folder (with folder=True, an existing folder or a path
+    ending in '/') that gets ledger-<UTC time>.db. Return the file written."""
+    if not Path(source).is_file():
         raise BackupError(f"The ledger file {source} does not exist; set DATABASE_PATH (or --database) to the "
                           "bot's ledger.")
-    if destination.is_dir() or str(destination).endswith(os.sep):
+    folder = folder or Path(destination).is_dir() or str(destination).endswith(os.sep)
+    source, destination = Path(source), Path(destination)
+    if folder:
         stamp = (now or utc_now()).strftime("%Y%m%dT%H%M%S%fZ")
         destination = destination / f"{PREFIX}{stamp}.db"
     partial = destination.with_name(destination.name + ".partial")

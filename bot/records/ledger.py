@@ -171,7 +171,8 @@ class CaseNumbers:
 class Ledger:
     """All reads and writes of the ledger file."""
 
-    def __init__(self, path: str | Path, clock: Clock = utc_now, scrub: Callable[[str], str] | None = None):
+    def __init__(self, path: str | Path, clock: Clock = utc_now, scrub: Callable[[str], str] | None = None, *,
+                 writable: bool = True):
         self.path = str(path)
         self.clock = clock
         # Removes secrets (the bot token) from error texts before they are stored.
@@ -181,8 +182,18 @@ class Ledger:
         try:
             self._open()
             self._create()
+            if writable:
+                self._probe_write()
         except (sqlite3.Error, OSError) as exc:
             raise open_problem(self.path, exc) from None
+
+    def _probe_write(self) -> None:
+        """Fail now, naming the file, if it cannot be written (rather than at the first answer)."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.conn.execute("CREATE TABLE write_probe (x)")  # undone below; fails on a read-only file
+        finally:
+            self.db.conn.execute("ROLLBACK")
 
     def _open(self) -> None:
         if self.path == ":memory:":

@@ -180,7 +180,7 @@ async def run_backups(config: Config, stop: asyncio.Event) -> None:
     """A backup of the ledger into BACKUP_DIR at start and every BACKUP_EVERY, keeping the newest BACKUP_KEEP."""
     while not stop.is_set():
         try:
-            path = await asyncio.to_thread(backup_ledger, config.database_path, config.backup_dir)
+            path = await asyncio.to_thread(backup_ledger, config.database_path, config.backup_dir, folder=True)
             await asyncio.to_thread(prune_backups, config.backup_dir, config.backup_keep)
             log.info("Backed up the ledger to %s", path)
         except BackupError as exc:
