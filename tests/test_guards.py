@@ -92,7 +92,7 @@ def test_a_second_instance_during_a_burst_stands_by_and_takes_over(api, tmp_path
     second = BotProcess(api, database, LEASE_SECONDS="3", log_name="second.log").start()
     for citizen in citizens[50:]:  # the burst goes on while the second instance starts
         api.citizen_says(citizen, QUESTIONS[citizen % len(QUESTIONS)])
-    api.wait_for(lambda: "hot standby" in second.output(), 30, "the second instance to stand by")
+    api.wait_for(lambda: second.output(), 30, "the second instance to start")
     api.wait_for(lambda: {r["params"]["chat_id"] for r in api.sent()} >= set(citizens), 60, "every answer")
     api.wait_for(lambda: not rows(database, "SELECT id FROM outbox WHERE status = 'pending'"), 60, "the outbox")
     for citizen in citizens:
@@ -100,6 +100,7 @@ def test_a_second_instance_during_a_burst_stands_by_and_takes_over(api, tmp_path
         assert not repeated, f"citizen {citizen} got the same text twice"
     assert not any("处理更新" in text for text in api.texts(api.staff_chat_id)), "an error reached the staff chat"
     assert "Error while handling" not in first.output() + second.output()
+    assert "hot standby" in second.output() and second.process.poll() is None
 
     assert first.stop() == 0  # the holder stops: the standby takes over and answers
     api.citizen_says(OUTSIDER, "低保怎么申请")

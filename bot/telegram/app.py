@@ -92,12 +92,16 @@ async def serve(config: Config) -> None:
 async def _run(application: Application, config: Config, stop: asyncio.Event) -> None:
     services: Services = application.bot_data["services"]
     lease = InstanceLease(services.ledger, config.lease_seconds)
+    stopped_by: list[Exception] = []
     try:
         if not await take_lease(lease, stop):
             return  # stopped while standing by
-        _note_case_number_gap(services.ledger)
-        stopped_by: list[Exception] = []
-        await _serve_updates(application, config, stop, lease, stopped_by)
+        try:
+            _note_case_number_gap(services.ledger)
+            await _serve_updates(application, config, stop, lease, stopped_by)
+        finally:
+            if not stopped_by:
+                lease.release()  # a standby takes over at once
     finally:
         services.ledger.close()
     if stopped_by:
@@ -134,8 +138,6 @@ async def _serve_updates(application: Application, config: Config, stop: asyncio
         if server:
             await server.stop()
         await application.stop()
-        if not stopped_by:
-            lease.release()  # a standby takes over at once
 
 
 async def take_lease(lease: InstanceLease, stop: asyncio.Event) -> bool:
