@@ -166,7 +166,7 @@ async def tell_staff_about(services: Services, update: Update, sender: Sender, r
     """A new case gets its card in the staff chat; a follow-up goes to the open case's thread."""
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        await post_case(services, update.get_bot(), reply.case_id)
+        await post_case(services, reply.case_id)
     else:
         text = services.ledger.inquiry(reply.inquiry_id).text
         await tell_case_thread(services, sender, reply.case_id,

@@ -1,7 +1,8 @@
 """The error handler: log, tell the staff chat, and make sure a citizen's question still gets a person.
 
 Only a citizen's question (a text message in a private chat that is not a command) becomes a case:
-a failed button press is answered "try again", a failed command gets a sentence saying it failed.
+a failed button press is answered "try again", a failed command (staff, admin) or other message gets a
+sentence saying it did not go through. Nobody is apologised to with a case number that does not exist.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     elif update.effective_chat and update.effective_message and \
             update.effective_chat.id != services.config.staff_chat_id:
         language = language_for(update, services) if is_private(update) else "zh"
-        await sender.text(update.effective_chat.id, say("error.command", language), key="failed")
+        await sender.text(update.effective_chat.id, say("error.retry", language), key="failed")
 
 
 async def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services) -> None:
@@ -64,5 +65,5 @@ async def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, ser
         language=language, update_id=update.update_id)
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        await post_case(services, context.bot, reply.case_id)
+        await post_case(services, reply.case_id)
     await sender.text(update.effective_chat.id, say("error.apology", language, case_id=reply.case_id), key="apology")

@@ -3,8 +3,9 @@
 Knowledge files are edited by people and may be pasted from anywhere, so they are read defensively:
 regular files only, at most KNOWLEDGE_FILE_LIMIT bytes each, UTF-8, no YAML anchors or aliases (an
 alias "bomb" of a few lines expands to gigabytes), at most KNOWLEDGE_MAX_DEPTH levels of nesting, and
-at most KNOWLEDGE_PARSE_SECONDS of parsing per file. Each file is read once: the bytes that are hashed
-into the version are the bytes that are parsed.
+at most KNOWLEDGE_PARSE_SECONDS of parsing per file (a file without anchors parses in time linear in its
+size, so only files that contain '&' or '*' are looked at event by event). Each file is read once: the
+bytes that are hashed into the version are the bytes that are parsed.
 """
 
 from __future__ import annotations
@@ -93,6 +94,15 @@ def decode(data: bytes) -> str:
 
 def safe_compose(text: str, seconds: float = KNOWLEDGE_PARSE_SECONDS):
     """The YAML node tree of one document, refusing anchors and aliases, deep nesting and slow parsing."""
+    if "&" in text or "*" in text:  # anchors and aliases need these characters: look at every event first
+        _check_events(text, seconds)
+        return yaml.compose(text, Loader=SafeLoader)
+    node = yaml.compose(text, Loader=SafeLoader)  # no anchor, so a tree no larger than the text
+    _check_depth(node)
+    return node
+
+
+def _check_events(text: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     depth = 0
     for count, event in enumerate(yaml.parse(text, Loader=SafeLoader)):
@@ -107,14 +117,32 @@ def safe_compose(text: str, seconds: float = KNOWLEDGE_PARSE_SECONDS):
         if isinstance(event, _OPEN):
             depth += 1
             if depth > KNOWLEDGE_MAX_DEPTH:
-                raise UnsafeYaml(f"the file nests lists and mappings more than {KNOWLEDGE_MAX_DEPTH} levels deep; "
-                                 "check the indentation.", line)
+                raise _too_deep(line)
         elif isinstance(event, _CLOSE):
             depth -= 1
         if count % 1024 == 0 and time.monotonic() > deadline:
             raise UnsafeYaml(f"reading the file took longer than {seconds:g} s; it is too large or too complex.",
                              line)
-    return yaml.compose(text, Loader=SafeLoader)
+
+
+def _check_depth(node) -> None:
+    stack = [(node, 0)] if node is not None else []
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            children = [value for _, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            continue
+        if depth + 1 > KNOWLEDGE_MAX_DEPTH:
+            raise _too_deep(node.start_mark.line + 1)
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _too_deep(line: int | None) -> UnsafeYaml:
+    return UnsafeYaml(f"the file nests lists and mappings more than {KNOWLEDGE_MAX_DEPTH} levels deep; check the "
+                      "indentation.", line)
 
 
 def construct(node):

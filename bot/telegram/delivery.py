@@ -157,10 +157,6 @@ class Outbox:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
 
-    async def flush(self) -> int:
-        """Wake every chat with due messages (kept for callers of the previous interface)."""
-        return self.wake_all()
-
     async def deliver(self, row: OutboxMessage) -> Message | None:
         if row.status != PENDING:
             return None

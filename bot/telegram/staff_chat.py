@@ -43,7 +43,7 @@ def card_keyboard(case: Case):
                       (message("staff.button.close", "zh"), f"close:{case.id}")]])
 
 
-async def post_case(services: Services, bot, case_id: int) -> None:
+async def post_case(services: Services, case_id: int) -> None:
     """Put a new case in the staff chat, in a forum topic of its own when the group is a forum.
 
     Both wait their turn in the staff chat's queue; the card finds its topic when it is sent."""
