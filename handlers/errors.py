@@ -2,7 +2,7 @@
 
 Only a citizen's question (a text message in a private chat that is not a command) becomes a case:
 a failed button press is answered "try again", a failed command (staff, admin) or other message gets a
-sentence saying it did not go through. Nobody is apologised to with a case number that does not exist.
+sentence saying it did not go through.
 """
 
 from __future__ import annotations
