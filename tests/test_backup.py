@@ -42,7 +42,8 @@ def test_backup_while_the_bot_writes_then_restore(tmp_path, monkeypatch):
     # While a bot holds the ledger, restoring is refused.
     bot.take_lease(Lease("bot", f"{socket.gethostname()}:{os.getpid()}:?", socket.gethostname(), os.getpid()))
     refused = run("restore", str(backup_file), "--yes", "--database", str(database))
-    assert refused.exit_code == 1 and f"A bot is using {database}" in refused.output and "stop it first" in refused.output
+    assert refused.exit_code == 1
+    assert f"A bot is using {database}" in refused.output and "stop it first" in refused.output
     bot.release_lease(f"{socket.gethostname()}:{os.getpid()}:?")
     bot.close()
 

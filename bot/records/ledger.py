@@ -155,7 +155,8 @@ class CaseNumbers:
             return 0
         except ValueError:
             raise LedgerError(f"{self.path} should hold the highest case number issued, and does not; write the "
-                              "highest case number you know of into it (or delete it if the ledger is intact).") from None
+                              "highest case number you know of into it (or delete it if the ledger is "
+                              "intact).") from None
 
     def write(self, number: int) -> None:
         if self.path is None:
@@ -326,7 +327,8 @@ class Ledger:
             case_id = max(self.case_numbers.read(), self._highest_case()) + 1
             self.case_numbers.write(case_id)  # before the commit: a crash leaves a gap, never a repeat
             self.db["cases"].insert({
-                "id": case_id, "opened_at": now, "channel": channel, "user_id": user_id, "chat_id": chat_id, "language": language,
+                "id": case_id, "opened_at": now, "channel": channel, "user_id": user_id, "chat_id": chat_id,
+                "language": language,
                 "question": question, "inquiry_id": inquiry_id, "guesses": json.dumps(list(guesses)),
                 "status": OPEN, "due_at": iso(due_at) if due_at else None, "kb_version": kb_version,
             })
@@ -390,7 +392,8 @@ class Ledger:
         rows = self._rows("updates", "update_id = ?", [update_id])
         if rows:
             return rows[0]["handled_at"] is None
-        self._insert("updates", {"update_id": update_id, "received_at": iso(self.now()), "payload": self.scrub(payload)})
+        self._insert("updates", {"update_id": update_id, "received_at": iso(self.now()),
+                                 "payload": self.scrub(payload)})
         return True
 
     def mark_update_handled(self, update_id: int) -> None:

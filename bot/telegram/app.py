@@ -47,7 +47,8 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
     application = builder.build()
     redact = Redactor(config.token.reveal(), config.webhook_secret.reveal() if config.webhook_secret else "")
     ledger = Ledger(config.database_path, clock=clock, scrub=redact)
-    store = KnowledgeStore(config.knowledge_dir, config.thresholds, ReloadLimits(config.reload_memory_mb, config.reload_timeout_seconds))
+    store = KnowledgeStore(config.knowledge_dir, config.thresholds,
+                           ReloadLimits(config.reload_memory_mb, config.reload_timeout_seconds))
     application.bot_data["services"] = Services(
         config=config,
         ledger=ledger,
