@@ -134,7 +134,7 @@ def open_problem(path: str | Path, exc: BaseException) -> LedgerError:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
         return LedgerError(f"The ledger file {path} is not a readable SQLite ledger ({text}); set DATABASE_PATH to "
-                           "the bot's ledger, or restore it from a backup (see README, 'Backups').")
+                           "the bot's ledger, or restore it from a backup (see README, 'Backups and restoring one').")
     return LedgerError(f"The ledger file {path} cannot be opened for writing ({text}); make the file and its folder "
                        f"{path.parent} writable for the user running the bot (uid {os.getuid()}), or set DATABASE_PATH "
                        "to a writable place.")
@@ -241,7 +241,12 @@ class Ledger:
             if self.db.conn.in_transaction:
                 self.db.conn.execute("ROLLBACK")
             raise
-        self.db.conn.execute("COMMIT")
+        try:
+            self.db.conn.execute("COMMIT")
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
 
     def _create(self) -> None:
         for name, (columns, options) in _SCHEMA.items():

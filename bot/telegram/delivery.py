@@ -144,11 +144,6 @@ class Outbox:
             self._wakeups.pop(chat_id, None)
             self._workers.pop(chat_id, None)
 
-    async def idle(self) -> None:
-        """Wait until every queue is empty or waiting for a retry (for tests and shutdown)."""
-        while self._workers:
-            await asyncio.sleep(0.01)
-
     async def stop(self) -> None:
         """Stop the queues; what is still pending stays in the ledger and goes out after a restart."""
         self._stopped = True
