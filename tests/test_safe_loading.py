@@ -94,7 +94,7 @@ def test_the_version_is_the_hash_of_the_bytes_parsed_while_a_file_changes(knowle
     thread.start()
     try:
         seen = set()
-        for _ in range(60):
+        for _ in range(40):
             checked = check_directory(knowledge_copy)
             [(_, data)] = checked.raw.services
             parsed = second if "每本100元" in yaml.safe_dump(data, allow_unicode=True) else first

@@ -74,7 +74,7 @@ async def poll(application: Application, stop: asyncio.Event) -> None:
         except Conflict as exc:
             failures += 1
             conflicts.note(exc.message)
-            await sleep_or_stop(stop, min(2 ** (failures - 1), 30))
+            await sleep_or_stop(stop, min(0.5 * 2 ** (failures - 1), 30))
             continue
         except (NetworkError, TimedOut) as exc:
             failures += 1
