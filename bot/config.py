@@ -23,6 +23,12 @@ PRE_BLOCK_LIMIT = 3800  # text inside <pre>…</pre> with a line or two around i
 MAX_QUESTION_CHARS = TELEGRAM_MESSAGE_LIMIT
 BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
 DEFAULT_DATABASE = PROJECT_ROOT / "data" / "ledger.db"
+# Limits that protect the running bot from a bad knowledge file or a busy ledger.
+KNOWLEDGE_FILE_LIMIT = 1024 * 1024  # bytes per YAML file; the largest shipped file is ~25 KB
+KNOWLEDGE_PARSE_SECONDS = 10.0  # per file
+KNOWLEDGE_MAX_DEPTH = 32  # nesting of mappings and lists in one file; the schemas need 5
+LEDGER_BUSY_TIMEOUT_MS = 5000  # how long a write waits for another writer before "database is locked"
+WEBHOOK_SECRET_PATTERN = r"[A-Za-z0-9_-]{1,256}"  # what Telegram accepts as secret_token
 
 
 def environment(dotenv_path: str | Path | None = ".env") -> dict[str, str]:
@@ -105,6 +111,13 @@ class Config:
 
     def city_name(self, language: str) -> str:
         return self.city[1] if language == "en" else self.city[0]
+    lease_seconds: float = 30.0
+    ledger_check_seconds: float = 60.0
+    backup_dir: Path | None = None
+    backup_every_seconds: float = 24 * 3600.0
+    backup_keep: int = 7
+    reload_memory_mb: int = 1024
+    reload_timeout_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, telegram: bool = False,
@@ -135,6 +148,9 @@ class Config:
         if thresholds.clarify > thresholds.answer:
             raise ConfigError("MATCH_CLARIFY_THRESHOLD must not be above MATCH_ANSWER_THRESHOLD.")
         webhook_secret = reader.text("WEBHOOK_SECRET")
+        if webhook_secret is not None and not re.fullmatch(WEBHOOK_SECRET_PATTERN, webhook_secret):
+            raise ConfigError("WEBHOOK_SECRET may only hold letters, digits, '_' and '-' (1 to 256 of them), as "
+                              "Telegram requires; choose another, or leave it unset to have one generated.")
         return cls(
             knowledge_dir=reader.path("KNOWLEDGE_DIR", BUNDLED_KNOWLEDGE),
             database_path=reader.path("DATABASE_PATH", DEFAULT_DATABASE),
@@ -159,6 +175,13 @@ class Config:
             correction_window_days=reader.number("CORRECTION_WINDOW_DAYS", 30.0, 1, 3650),
             city=(reader.text("CITY_NAME") or "武汉市", reader.text("CITY_NAME_EN") or "Wuhan"),
             web=web_settings(reader),
+            lease_seconds=reader.number("LEASE_SECONDS", 30.0, 1, 3600),
+            ledger_check_seconds=reader.number("LEDGER_CHECK_SECONDS", 60.0, 0.1, 3600),
+            backup_dir=Path(value).expanduser() if (value := reader.raw("BACKUP_DIR")) else None,
+            backup_every_seconds=reader.span("BACKUP_EVERY", "24h"),
+            backup_keep=int(reader.number("BACKUP_KEEP", 7, 1, 10000)),
+            reload_memory_mb=int(reader.number("RELOAD_MEMORY_MB", 1024, 16, 1024 * 1024)),
+            reload_timeout_seconds=reader.number("RELOAD_TIMEOUT_SECONDS", 60.0, 0.01, 3600),
         )
 
 
@@ -246,6 +269,14 @@ class _Reader:
         if value is not None and not re.fullmatch(r"https?://\S+", value):
             raise ConfigError(f"{name} is {value!r}; it must be a URL starting with http:// or https://.")
         return value
+
+    def span(self, name: str, default: str) -> float:
+        """A span of time written like 30m, 6h or 1d, in seconds."""
+        value = self.raw(name) or default
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", value.lower())
+        if not match or float(match.group(1)) <= 0:
+            raise ConfigError(f"{name} is {value!r}; write a span of time such as 30m, 6h or 1d.")
+        return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
     def flag(self, name: str) -> bool:
         value = (self.raw(name) or "0").lower()

@@ -13,12 +13,20 @@ from bot.answering.messages import message
 from bot.answering.printable import printable_checklist
 from bot.answering.render import option_name
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
+from bot.records.cases import LOW_RATING, Case
 from bot.records.rows import Inquiry
 from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
-from bot.telegram.staff_chat import ask_for_rating, post_case, post_error_report, refresh_card, tell_case_thread
+from bot.telegram.staff_chat import (
+    post_case,
+    post_error_report,
+    queue_card_refresh,
+    queue_case_thread,
+    queue_rating_prompt,
+    tell_case_thread,
+)
 from handlers.common import ID, ID_OR_ZERO, NAME, citizen_of, language_for, media_kind, parse_callback, sender_for
 
 log = logging.getLogger(__name__)
@@ -27,8 +35,10 @@ ANSWERS = frozenset({"1", "0"})
 
 
 async def refuse_button(update: Update, services: Services, key: str = "button.invalid") -> None:
-    """A button that is stale, forged or not this citizen's: say so, change nothing."""
-    await update.callback_query.answer(message(key, language_for(update, services)), show_alert=True)
+    """A button that is stale, forged or not this citizen's: say so, change nothing, log it once."""
+    query = update.callback_query
+    log.info("Refused button %r pressed by user %s", (query.data or "")[:80], query.from_user.id)
+    await query.answer(message(key, language_for(update, services)), show_alert=True)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,7 +218,7 @@ async def tell_staff_about(services: Services, update: Update, sender: Sender, r
     """A new case gets its card in the staff chat; a follow-up goes to the open case's thread."""
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        await post_case(services, update.get_bot(), reply.case_id)
+        await post_case(services, reply.case_id)
     else:
         text = services.ledger.inquiry(reply.inquiry_id).text
         await tell_case_thread(services, sender, reply.case_id,
@@ -281,7 +291,7 @@ async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await tell_case_thread(services, sender, case.id, staff_text("staff.media_follow_up", case_id=case.id),
                            key="mediahead")
     await sender.copy(services.config.staff_chat_id, chat_id, msg.message_id, key="mediacopy", case_id=case.id,
-                      thread_id=case.topic_id, reply_to=case.staff_message_id)
+                      thread_of_case=case.id)
     await sender.text(chat_id, say("media.forwarded", language, case_id=case.id), key="mediaok")
 
 
@@ -309,12 +319,14 @@ async def end_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if case is None:
         await sender.text(update.effective_chat.id, say("end.none", language), key="end")
         return
-    outcome = services.desk.close(case.id, citizen, reason="closed by the citizen")
-    await sender.text(update.effective_chat.id, say("end.closed", language, case_id=case.id), key="end")
-    await tell_case_thread(services, sender, case.id, staff_text("staff.closed_by_citizen", case_id=case.id),
-                           key="endstaff")
-    await refresh_card(services, sender, case.id)
-    await ask_for_rating(sender, outcome.case)
+    # The closing and everything it sends are written together: a crash in between cannot lose the messages.
+    with services.ledger.transaction():
+        outcome = services.desk.close(case.id, citizen, reason="closed by the citizen", update_id=update.update_id)
+        sender.queue_text(update.effective_chat.id, say("end.closed", language, case_id=case.id), key="end")
+        queue_case_thread(services, sender, case.id, staff_text("staff.closed_by_citizen", case_id=case.id),
+                          key="endstaff")
+        queue_card_refresh(services, sender, case.id)
+        queue_rating_prompt(sender, outcome.case)
 
 
 async def rated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -323,19 +335,29 @@ async def rated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sender = sender_for(update, context)
     fields = parse_callback(update.callback_query.data, "rate", ID, frozenset("12345"))
     language = language_for(update, services)
-    outcome = services.desk.rate(fields[0], citizen_of(update), int(fields[1])) if fields else None
-    if outcome is None or not outcome.ok:
+    if not fields:
         await refuse_button(update, services)
         return
-    case_id, stars = fields[0], int(fields[1])
+    # The rating, the reopening, the notice to staff and the prompt for a comment are written in one
+    # transaction; the same press handled again after a crash queues nothing twice and sends what is missing.
+    with services.ledger.transaction():
+        outcome = services.desk.rate(fields[0], citizen_of(update), int(fields[1]), update_id=update.update_id)
+        if outcome.ok:
+            _queue_rating_replies(services, update, sender, outcome.case, language)
+    if not outcome.ok:
+        await refuse_button(update, services)
+        return
     await update.callback_query.answer(message("rate.thanks", language))
-    if outcome.case.is_open:  # reopened by a low rating
-        services.ledger.update_chat(update.effective_chat.id, flow=f"comment:{case_id}")
-        await sender.text(update.effective_chat.id, say("rate.low", language), key="low")
-        await tell_case_thread(services, sender, case_id, staff_text("staff.reopened", case_id=case_id, stars=stars),
-                               key="reopened")
+
+
+def _queue_rating_replies(services: Services, update: Update, sender: Sender, case: Case, language: str) -> None:
+    if case.rating <= LOW_RATING:  # the rating reopened the case
+        services.ledger.update_chat(update.effective_chat.id, flow=f"comment:{case.id}")
+        sender.queue_text(update.effective_chat.id, say("rate.low", language), key="low")
+        queue_case_thread(services, sender, case.id, staff_text("staff.reopened", case_id=case.id, stars=case.rating),
+                          key="reopened")
     else:
-        await sender.text(update.effective_chat.id, say("rate.thanks", language), key="thanks")
+        sender.queue_text(update.effective_chat.id, say("rate.thanks", language), key="thanks")
 
 
 async def _record_comment(services: Services, update: Update, sender: Sender, case_id: int, text: str) -> None:

@@ -46,6 +46,12 @@ async def _limit_floods(update: Update, context: ContextTypes.DEFAULT_TYPE, serv
     msg = update.effective_message
     language = language_for(update, services, msg.text)
     notice = message("rate_limited", language)
+    if update.callback_query:  # a button pressed too often: answered, so that it does not spin, not recorded
+        try:
+            await update.callback_query.answer(notice, show_alert=True)
+        except TelegramError as exc:
+            log.info("Could not answer a button pressed during a flood: %s", exc)
+        raise ApplicationHandlerStop
     services.assistant.record_unanswered(msg.text or msg.caption or "[media]", RATE_LIMITED, notice, channel="telegram",
                                          user_id=user_id, chat_id=str(update.effective_chat.id), language=language,
                                          update_id=update.update_id)

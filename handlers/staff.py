@@ -19,9 +19,11 @@ from bot.telegram.formatting import esc, fit, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
 from bot.telegram.staff_chat import (
-    ask_for_rating,
     format_due,
     post_error_report,
+    queue_card_refresh,
+    queue_case_thread,
+    queue_rating_prompt,
     refresh_card,
     run_supervision,
     tell_case_thread,
@@ -52,6 +54,7 @@ async def _pressed_case(update: Update, services: Services, prefix: str) -> int 
     query = update.callback_query
     fields = parse_callback(query.data, prefix, ID)
     if not fields:
+        log.info("Refused button %r pressed by user %s", (query.data or "")[:80], query.from_user.id)
         await query.answer(message("button.invalid", "zh"), show_alert=True)
         return None
     if not is_staff(update, services):
@@ -89,14 +92,16 @@ async def close_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def close_by_staff(services: Services, update: Update, sender: Sender, case_id: int, staff: Staff) -> None:
-    outcome = services.desk.close(case_id, staff)
+    # The closing and everything it sends are written together: a crash in between cannot lose the messages.
+    with services.ledger.transaction():
+        outcome = services.desk.close(case_id, staff, update_id=update.update_id)
+        if outcome.ok:
+            queue_case_thread(services, sender, case_id,
+                              staff_text("staff.closed", case_id=case_id, actor=staff.name), key="closed")
+            queue_card_refresh(services, sender, case_id)
+            queue_rating_prompt(sender, outcome.case)
     if not outcome.ok:
         await tell(update, sender, refusal(outcome, case_id))
-        return
-    await tell_case_thread(services, sender, case_id, staff_text("staff.closed", case_id=case_id, actor=staff.name),
-                           key="closed")
-    await refresh_card(services, sender, case_id)
-    await ask_for_rating(sender, outcome.case)
 
 
 # -- staff replies are relayed to the citizen ------------------------------------------------
@@ -132,7 +137,7 @@ async def relay_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not case.on_the_web:  # a web citizen's reply already waits in the session's inbox (CaseDesk.reply)
         await _relay_to_citizen(sender, case, msg, text, media)
     await sender.text(msg.chat_id, staff_text("staff.relayed", case_id=case_id), key="relayed",
-                      thread_id=case.topic_id, reply_to=msg.message_id)
+                      thread_of_case=case_id, reply_to=msg.message_id)
 
 
 async def _relay_to_citizen(sender: Sender, case, msg, text: str, media: str | None) -> None:

@@ -63,3 +63,29 @@ def test_web_settings_and_the_desk_password_stays_out_of_reprs():
     assert (web.port, web.host, web.rate_limit_per_minute, web.record_address) == (8080, "0.0.0.0", 30, True)
     assert "counter passphrase" not in repr(config) and web.desk_password.reveal() == "counter passphrase"
     assert Config.from_env({}).web.port is None  # the web channel is off unless asked for
+
+
+def test_redaction_ignores_case_and_covers_what_is_stored(caplog):
+    echoed = f"bad request: can't parse request /bot{TOKEN.lower()}/sendmessage and {TOKEN.split(':')[1].upper()}"
+    logger = logging.getLogger("test.redact.lower")
+    logger.addFilter(RedactSecrets(TOKEN))
+    logger.warning("Message 3 rejected: %s", echoed)
+    assert "Message 3 rejected" in caplog.text and TOKEN.split(":")[1].lower() not in caplog.text.lower()
+
+    from bot.logs import Redactor  # the same redaction for what is stored
+
+    assert TOKEN.split(":")[1].lower() not in Redactor(TOKEN)(echoed).lower()
+
+
+def test_a_repeated_warning_is_counted_and_written_once_a_minute(caplog):
+    from bot.logs import CountedLog
+
+    now = [0.0]
+    refusals = CountedLog(logging.getLogger("test.counted"), "Refused a request from %s", clock=lambda: now[0])
+    for _ in range(50):
+        refusals.note("10.0.0.1")
+    now[0] = 61
+    refusals.note("10.0.0.2")
+    lines = [r.getMessage() for r in caplog.records if r.name == "test.counted"]
+    assert lines == ["Refused a request from 10.0.0.1 [1 time(s) since the last such line, 1 in all]",
+                     "Refused a request from 10.0.0.2 [50 time(s) since the last such line, 51 in all]"]

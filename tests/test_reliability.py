@@ -205,3 +205,55 @@ async def test_a_handler_that_raises_still_gives_the_citizen_a_case_and_tells_st
         await sent_to(bot, STAFF_CHAT, f"🆕 案件 #{case.id}")  # the case card, so a person answers
         [inquiry] = bot.ledger.inquiries(str(CITIZEN))
         assert inquiry.action == "escalate" and inquiry.case_id == case.id
+
+
+async def test_a_citizen_cannot_rate_their_case_while_it_is_open(tmp_path):
+    async with running_bot(tmp_path) as bot:
+        case_id, ack, card = await open_a_case(bot)
+        bot.api.press(STAFF_A, card["result"], f"claim:{case_id}")
+        await wait_until_async(lambda: bot.ledger.case(case_id).owner_id, what="the claim")
+        bot.api.press(CITIZEN, ack["result"], f"rate:{case_id}:1")
+        answered = await wait_until_async(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"
+                                        and r["params"].get("text")], what="the refusal")
+        assert answered[-1]["params"]["text"] == "此按钮已失效，请重新提问。"
+        case = bot.ledger.case(case_id)
+        assert (case.status, case.owner_id, case.rating) == ("open", str(STAFF_A), None)
+
+
+async def test_a_failed_button_press_is_answered_and_opens_no_case(tmp_path):
+    async with running_bot(tmp_path) as bot:
+        bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
+        [reply] = await sent_to(bot, CITIZEN, "普通护照申领")
+        bot.api.fail("answerCallbackQuery", "502")  # the handler fails half-way
+        bot.api.press(CITIZEN, reply["result"], f"fb:{bot.ledger.inquiries(str(CITIZEN))[0].id}")
+        answers = await wait_until_async(lambda: [r for r in bot.api.requests if r["method"] == "answerCallbackQuery"
+                                       and r.get("ok")], what="the button answered after the failure")
+        assert answers[0]["params"]["text"] == "抱歉，处理这个按钮时出错，请稍后再试。"
+        await sent_to(bot, STAFF_CHAT, "处理更新")  # staff learn of the error
+        assert bot.ledger.cases() == [] and len(bot.api.sent(CITIZEN)) == 1  # no case, no apology
+
+
+async def test_a_409_conflict_is_said_plainly_and_polling_goes_on(tmp_path, caplog):
+    async with running_bot(tmp_path) as bot:
+        bot.api.fail("getUpdates", "409", times=2)
+        bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
+        await sent_to(bot, CITIZEN, "普通护照申领", timeout=30)
+    lines = [r.getMessage() for r in caplog.records if "409 Conflict" in r.getMessage()]
+    assert len(lines) == 1 and "another process is polling with this bot token" in lines[0]
+
+
+async def test_a_throttled_staff_group_does_not_hold_up_citizens(tmp_path):
+    """The staff group takes 20 messages a minute: 25 new cases queue cards there for a while, and the
+    questions that come in meanwhile are answered at once."""
+    out_of_scope = 25
+    async with running_bot(tmp_path) as bot:
+        for n in range(out_of_scope):
+            bot.api.citizen_says(7000 + n, "我家的狗走丢了怎么办")
+        # Every one of them received (recorded before it is handled); the next questions come after.
+        await wait_until_async(lambda: bot.ledger.db["updates"].count == out_of_scope, what="every question received")
+        for n in range(10):
+            bot.api.citizen_says(8000 + n, "护照过期了怎么换")
+        for n in range(10):
+            await sent_to(bot, 8000 + n, "普通护照申领", timeout=30)
+        cards = [t for t in bot.api.texts(STAFF_CHAT) if "🆕 案件" in t]
+        assert len(cards) < out_of_scope, "the answers waited for the staff group's cards"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 
@@ -77,8 +78,9 @@ def test_dated_fees_show_today_and_announce_changes(knowledge_copy):
     path = knowledge_copy / "services" / "passport.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     fee = data["fees"][0]
-    data["fees"] = [{**fee, "effective_to": "2026-12-31"},
-                    {**fee, "amount": {"zh": "每本100元", "en": "CNY 100 per passport"}, "effective_from": "2027-01-01"}]
+    data["fees"] = [{**fee, "effective_to": "2026-12-31"},  # a copy: a shared value would be dumped as an alias
+                    {**copy.deepcopy(fee), "amount": {"zh": "每本100元", "en": "CNY 100 per passport"},
+                     "effective_from": "2027-01-01"}]
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     knowledge = load_knowledge(knowledge_copy, today=TODAY)
     text = render_checklist(knowledge.services["passport"], knowledge, "zh", PLAIN, today=TODAY)[0]

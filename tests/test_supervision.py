@@ -360,3 +360,32 @@ def test_purge_command_asks_first_and_records_the_purge(week, run):
     assert week.ledger.db["purges"].count == 1
     again = run("purge", "--older-than", "2024-05-09", "--database", week.path, "--yes")
     assert "inquiries 0, cases 0, case_events 0" in again.output and week.ledger.db["purges"].count == 2
+
+
+# -- what admins and citizens wrote is shown as text -------------------------------------------------
+
+def test_markdown_and_csv_escape_what_admins_and_citizens_wrote(week):
+    from dataclasses import replace
+
+    from bot.knowledge.model import Text
+
+    passport = week.knowledge.services["passport"]
+    hostile = replace(passport, name=Text("<script>alert(1)</script>护照 | *x* [l](http://x)",
+                                          "=HYPERLINK(\"http://x\")"))
+    knowledge = replace(week.knowledge, services={**week.knowledge.services, "passport": hostile})
+    result = build_report(week.ledger, knowledge, SINCE, UNTIL, SHANGHAI)
+    markdown = format_markdown(result)
+    assert "<script>" not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;护照 \\| \\*x\\* \\[l\\](http://x)" in markdown
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(format_csv(result)))}
+    assert rows["passport"]["name_en"] == "'=HYPERLINK(\"http://x\")"  # a text cell, not a formula
+    assert all(not value.startswith(("=", "+", "@")) for r in rows.values() for value in r.values())
+
+
+def test_gaps_in_markdown_show_citizens_questions_as_text(week):
+    week.clock.set(at(2, 16, 30))
+    Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), week.ledger, Config(database_path=week.path)).ask(
+        "<img src=x onerror=alert(1)> 我家狗走丢了 [点我](http://evil)", channel="console", user_id="u9", fmt=PLAIN)
+    text = format_gaps(find_gaps(week.ledger, week.matcher, SINCE, UNTIL), SINCE, UNTIL, SHANGHAI, markdown=True)
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "[点我](http" not in text and "\\[点我\\](http://evil)" in text  # a link no longer

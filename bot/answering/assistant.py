@@ -16,10 +16,11 @@ from pathlib import Path
 from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, MATTER_PREFIX, REFER, SMALLTALK, Decision, Matcher
 from bot.answering.messages import message
 from bot.answering.offices import needs_district
+from bot.answering.reloading import ReloadLimits, check_in_child
 from bot.answering.render import HTML, render_checklist, render_clarify, render_event, render_note, render_referral
 from bot.answering.text import detect_language
 from bot.config import Config, Thresholds
-from bot.knowledge.loading import build_knowledge, load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.records.ledger import Ledger
 from bot.records.rows import ErrorReport, Inquiry
@@ -43,10 +44,13 @@ class Snapshot:
 class KnowledgeStore:
     """Holds the live snapshot. Replacing it is one assignment, so readers never see a mix."""
 
-    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None):
+    def __init__(self, directory: str | Path, thresholds: Thresholds | None = None,
+                 limits: ReloadLimits | None = None):
         self.directory = Path(directory)
         self.thresholds = thresholds or Thresholds()
+        self.limits = limits or ReloadLimits()
         self._lock = threading.Lock()
+        self._reloading = threading.Lock()  # one reload at a time (/reload and the watcher)
         self.current = self.build(load_knowledge(self.directory))
 
     def build(self, knowledge: KnowledgeBase) -> Snapshot:
@@ -58,18 +62,18 @@ class KnowledgeStore:
         return previous
 
     def reload(self) -> ReloadResult:
-        """Load and validate the directory again; swap it in only if it has no errors."""
-        from bot.answering.quality import quality_warnings
+        """Load and validate the directory again, in a child process within the limits (blocking: call it in a
+        thread); swap it in only if it has no errors."""
         from bot.knowledge.diff import diff_knowledge
-        from bot.knowledge.validation import check_directory
 
-        checked = check_directory(self.directory)
-        if checked.errors:
+        with self._reloading:
+            checked = check_in_child(self.directory, self.thresholds, self.limits)
+        if not checked.loaded:
             return ReloadResult(False, checked.problems, None)  # the old version keeps serving
-        snapshot = self.build(build_knowledge(self.directory, checked.raw, checked.version))
-        previous = self.swap(snapshot)  # serve the new version first; the quality check can take a while
-        warnings = checked.problems + quality_warnings(self.directory, checked, snapshot.matcher)
-        return ReloadResult(True, warnings, diff_knowledge(previous.knowledge, snapshot.knowledge), previous.knowledge)
+        snapshot = Snapshot(checked.knowledge, checked.matcher)
+        previous = self.swap(snapshot)
+        return ReloadResult(True, checked.problems, diff_knowledge(previous.knowledge, snapshot.knowledge),
+                            previous.knowledge)
 
 
 @dataclass(frozen=True)

@@ -41,24 +41,30 @@ def load_knowledge_base(directory: Path):
 
 def open_assistant(config: Config):
     from bot.answering.assistant import Assistant, KnowledgeStore
-    from bot.records.ledger import Ledger
 
     try:
         store = KnowledgeStore(config.knowledge_dir, config.thresholds)
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from None
-    return Assistant(store, Ledger(config.database_path), config)
+    return Assistant(store, _ledger(config.database_path), config)
 
 
-def open_ledger(config: Config):
+def open_ledger(config: Config, writable: bool = False):
     """The configured ledger file; an error (not a new empty file) when it does not exist."""
-    from bot.records.ledger import Ledger
-
     path = Path(config.database_path)
     if not path.is_file():
         raise click.ClickException(f"The ledger file {path} does not exist; pass --database PATH or set "
                                    "DATABASE_PATH to the file the bot writes.")
-    return Ledger(path)
+    return _ledger(path, writable)
+
+
+def _ledger(path: Path, writable: bool = True):
+    from bot.records.ledger import Ledger, LedgerError
+
+    try:
+        return Ledger(path, writable=writable)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def parse_moment(text: str, option: str, config: Config) -> dt.datetime:

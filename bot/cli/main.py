@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import answering, bench, cases, dashboard, knowledge, run, supervision, trust, web, workdays
+from bot.cli import answering, backups, bench, cases, dashboard, knowledge, run, supervision, trust, web, workdays
 
 
 @click.group(invoke_without_command=True)
@@ -20,7 +20,7 @@ def cli(ctx):
         ctx.invoke(answering.chat)
 
 
-for module in (answering, cases, knowledge, trust, run, web, supervision, dashboard, bench, workdays):
+for module in (answering, cases, knowledge, trust, run, web, supervision, backups, dashboard, bench, workdays):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -21,6 +21,8 @@ def run():
     import asyncio
 
     from bot.logs import configure_logging
+    from bot.records.lease import LeaseLost
+    from bot.records.ledger import LedgerError, LedgerLost
     from bot.telegram.app import serve
     from bot.telegram.services import StartupError
     from bot.web.app import WebStartError
@@ -33,8 +35,8 @@ def run():
         asyncio.run(serve(config))
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from None
-    except (StartupError, WebStartError) as exc:
-        raise click.ClickException(str(exc)) from None
+    except (StartupError, WebStartError, LedgerError, LedgerLost, LeaseLost) as exc:
+        raise click.ClickException(redact.redact(str(exc))) from None
     except Exception as exc:  # noqa: BLE001 - one clear line, never the token
         raise click.ClickException(redact.redact(f"The bot stopped: {type(exc).__name__}: {exc}")) from None
 

@@ -144,7 +144,7 @@ def purge(older_than, yes, database_path):
     config = load_config(database_path=database_path)
     cutoff = parse_moment(older_than, "--older-than", config)
     when = f"{local_time(cutoff, config.business_hours.timezone)} ({config.business_hours.timezone.key})"
-    ledger = open_ledger(config)
+    ledger = open_ledger(config, writable=True)
     try:
         if not yes:
             click.confirm(f"Replace citizens' ids and free text recorded before {when} in {config.database_path} "

@@ -7,6 +7,7 @@ entry and the fix, and all problems are reported at once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -19,12 +20,7 @@ import fastjsonschema
 import yaml
 
 from bot.knowledge.calendar import CALENDAR_FILE, calendar_problems
-from bot.knowledge.files import content_version
-
-try:  # the C loader is ~10x faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader
+from bot.knowledge.files import UnsafeYaml, construct, decode, read_limited, safe_compose, version_of
 
 ERROR, WARNING = "error", "warning"
 PHONE = re.compile(r"^(?:\d{3,4}-\d{7,8}(?:-\d{1,6})?|\d{3,5}|1\d{10}|400-?\d{3}-?\d{4})$")
@@ -91,22 +87,40 @@ def _fast_check(schema_path: Path):
 
 
 class SourceFile:
-    """One YAML file with its data and, on demand, the line of every value in it."""
+    """One YAML file, read once and safely (see bot.knowledge.files), with its data and, on demand, the line
+    of every value in it. `data` is the bytes read (None when the file could not be read)."""
 
     def __init__(self, path: Path, root: Path):
         self.path = path
-        self.name = (root.name + "/" + path.relative_to(root).as_posix()) if root.name else path.as_posix()
-        self.text = path.read_text(encoding="utf-8")
+        self.relative = path.relative_to(root).as_posix()
+        self.name = (root.name + "/" + self.relative) if root.name else path.as_posix()
+        self.data: bytes | None = None
+        self.text = ""
+        self._problem: UnsafeYaml | None = None
+        self._node = None
         self._lines: dict[tuple, int] | None = None
+        try:
+            self.data = read_limited(path)
+            self.text = decode(self.data)
+        except UnsafeYaml as exc:
+            self._problem = exc
+        except OSError as exc:
+            self._problem = UnsafeYaml(f"the file cannot be read ({exc.strerror}); check that it exists and is "
+                                       "readable.")
 
     def load(self):
-        return yaml.load(self.text, Loader=SafeLoader)
+        """The file's data; raises UnsafeYaml (with the reason) or yaml.YAMLError (with the line)."""
+        if self._problem is not None:
+            raise self._problem
+        self._node = safe_compose(self.text)
+        return construct(self._node)
 
     def line(self, path: tuple) -> int | None:
         """The 1-based line of the value at a data path, or of its closest existing parent."""
         if self._lines is None:
             self._lines = {}
-            self._index(yaml.compose(self.text, Loader=SafeLoader), ())
+            with contextlib.suppress(UnsafeYaml, yaml.YAMLError):  # no lines to give for an unreadable file
+                self._index(self._node if self._node is not None else safe_compose(self.text), ())
         while path not in self._lines and path:
             path = path[:-1]
         return self._lines.get(path)
@@ -209,6 +223,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.raw = RawKnowledge()
         self.invalid_lists: set[str] = set()  # offices.yaml / categories.yaml with schema errors
+        self.read: dict[str, bytes] = {}  # relative path -> the bytes parsed (the version is their hash)
 
     def add(self, severity, source: SourceFile | None, path: tuple, entry, message):
         line = source.line(path) if source is not None and path is not None else None
@@ -218,8 +233,13 @@ class _Checker:
         """Parse one file and check it against its schema; return its data (None when invalid,
         unless keep_invalid: offices and categories are still used to check references)."""
         source = SourceFile(path, self.directory)
+        if source.data is not None:
+            self.read[source.relative] = source.data
         try:
             data = source.load()
+        except UnsafeYaml as exc:
+            self.problems.append(Problem(ERROR, source.name, exc.line, None, exc.message))
+            return None, source
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
@@ -290,7 +310,18 @@ class _Checker:
                          f"the document '{document['id']}' is in documents.yaml but no service asks for it; remove it "
                          "or refer to it from the services that need it.")
         self.raw.calendar = self._check_calendar()
-        return Checked(self.raw, self.problems, content_version(self.directory))
+        return Checked(self.raw, self.problems, self._version())
+
+    def _version(self) -> str:
+        """The hash of the bytes that were parsed, plus any other top-level file as it is (read once, now)."""
+        files = dict(self.read)
+        for path in self.directory.glob("*.yaml"):
+            if path.name not in files:
+                try:
+                    files[path.name] = read_limited(path)
+                except (UnsafeYaml, OSError) as exc:
+                    files[path.name] = str(exc).encode()
+        return version_of(files.items())
 
     def _check_events(self, service_ids: set[str]) -> None:
         sources = {}

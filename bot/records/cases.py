@@ -136,33 +136,44 @@ class CaseDesk:
     def note_follow_up(self, case_id: int, user_id: str, text: str, media: str | None = None) -> None:
         self.ledger.add_event(case_id, "follow_up", f"citizen:{user_id}", {"text": text, "media": media})
 
-    def close(self, case_id: int, by: Staff | Citizen, reason: str = "") -> Outcome:
+    def _replayed(self, case_id: int, kind: str, update_id: int | None) -> bool:
+        """Whether this update already did this step (it is handled again after a crash)."""
+        return update_id is not None and any(e.kind == kind and e.detail.get("update_id") == update_id
+                                             for e in self.ledger.case_events(case_id))
+
+    def close(self, case_id: int, by: Staff | Citizen, reason: str = "", update_id: int | None = None) -> Outcome:
         """Close a case: its owner may (or any staff while it is unclaimed), and the citizen who asked."""
         case, refusal = self._open_case(case_id)
         if refusal:
+            if refusal.status == IS_CLOSED and self._replayed(case_id, "closed", update_id):
+                return Outcome(OK, refusal.case)  # the same command again after a crash: say it again
             return refusal
         if isinstance(by, Citizen) and case.user_id != by.id:
             return Outcome(NOT_FOUND)
         if isinstance(by, Staff) and case.owner_id not in (None, by.id):
             return Outcome(NOT_OWNER, case)
         with self.ledger.transaction():
-            self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason},
+            self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason, "update_id": update_id},
                                   changes={"status": "closed", "closed_at": iso(self.ledger.now())})
             if case.on_the_web:  # the page shows the closing and asks for a rating
                 self.ledger.post_to_inbox(case.user_id, "closed", case_id=case_id)
         return Outcome(OK, self.get(case_id))
 
-    def rate(self, case_id: int, citizen: Citizen, stars: int, comment: str = "") -> Outcome:
-        """Record the citizen's rating of their closed case; LOW_RATING or less reopens it for the supervisors."""
+    def rate(self, case_id: int, citizen: Citizen, stars: int, comment: str = "",
+             update_id: int | None = None) -> Outcome:
+        """Record the citizen's rating of their closed case; LOW_RATING or less reopens it for the supervisors.
+
+        The same press handled again (after a crash) is OK again, so that what it should have sent is sent."""
         case = self.get(case_id)
         if case is None or case.user_id != citizen.id or stars not in STARS:
             return Outcome(NOT_FOUND)
+        if case.rating is not None:
+            return Outcome(OK if self._replayed(case_id, "rated", update_id) else ALREADY_RATED, case)
         if case.is_open:
             return Outcome(NOT_CLOSED, case)  # rating an open case would take it from its owner
-        if case.rating is not None:
-            return Outcome(ALREADY_RATED, case)
         with self.ledger.transaction():
-            self.ledger.add_event(case_id, "rated", citizen.actor, {"stars": stars, "comment": comment},
+            self.ledger.add_event(case_id, "rated", citizen.actor,
+                                  {"stars": stars, "comment": comment, "update_id": update_id},
                                   changes={"rating": stars})
             if stars <= LOW_RATING:
                 self.ledger.add_event(case_id, "reopened", "bot", {"reason": "low rating", "stars": stars},

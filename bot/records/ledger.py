@@ -7,17 +7,26 @@ table.transform() drops triggers, so this module never transforms that table.)
 
 A sqlite3 connection must be used from the thread that opened it: create the Ledger in the
 thread (or event loop) that uses it.
+
+Every write transaction starts with BEGIN IMMEDIATE: a transaction that reads and then writes would
+otherwise fail at once with "database is locked" when another process (a purge, a second instance)
+wrote in between, whatever the busy timeout. Case numbers are also written to a small file beside
+the ledger before each case is committed, so that a lost ledger never makes a number repeat.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import sqlite_utils
 
+from bot.config import LEDGER_BUSY_TIMEOUT_MS
 from bot.records.rows import (
     CLOSED,
     OPEN,
@@ -32,6 +41,7 @@ from bot.records.rows import (
     Feedback,
     InboxMessage,
     Inquiry,
+    Lease,
     OutboxMessage,
     StoredUpdate,
     WebSession,
@@ -39,7 +49,8 @@ from bot.records.rows import (
 )
 
 Clock = Callable[[], dt.datetime]
-__all__ = ["CLOSED", "OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "iso", "parse_iso", "utc_now"]
+__all__ = ["CLOSED", "OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "LedgerError", "LedgerLost", "iso",
+           "parse_iso", "utc_now"]
 
 
 def utc_now() -> dt.datetime:
@@ -106,6 +117,9 @@ _SCHEMA = {
                     {"not_null": {"at", "service_id", "new_version", "changes"}}),
     "correction_notices": ({"correction_id": int, "chat_id": str, "inquiry_id": int, "at": str, "channel": str},
                            {"pk": ("correction_id", "chat_id")}),
+    # Which process may handle updates: one at a time (see bot/records/lease.py).
+    "lease": ({"name": str, "holder": str, "host": str, "pid": int, "started_at": str, "heartbeat_at": str,
+               "expires_at": str}, {"pk": "name"}),
 }
 
 _APPEND_ONLY_TRIGGERS = """
@@ -118,21 +132,141 @@ BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
 """
 
 
+class LedgerError(Exception):
+    """The ledger file cannot be opened or written; the message names the path and the fix"""
+
+
+class LedgerLost(Exception):
+    """The ledger file was deleted or replaced while the bot had it open"""
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A plain sqlite3 connection to a ledger file, with the busy timeout every connection needs."""
+    uri = f"file:{Path(path).resolve()}?mode=ro" if read_only else None
+    connection = sqlite3.connect(uri or str(path), uri=bool(uri), timeout=LEDGER_BUSY_TIMEOUT_MS / 1000)
+    connection.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
+    return connection
+
+
+def open_problem(path: str | Path, exc: BaseException) -> LedgerError:
+    """A sentence that names the ledger file, what went wrong and what to do."""
+    path = Path(path)
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return LedgerError(f"The ledger file {path} is not a readable SQLite ledger ({text}); set DATABASE_PATH to "
+                           "the bot's ledger, or restore it from a backup (see README, 'Backups and restoring one').")
+    return LedgerError(f"The ledger file {path} cannot be opened for writing ({text}); make the file and its folder "
+                       f"{path.parent} writable for the user running the bot (uid {os.getuid()}), or set DATABASE_PATH "
+                       "to a writable place.")
+
+
+class CaseNumbers:
+    """The highest case number ever issued, in a file beside the ledger (which may be lost)."""
+
+    def __init__(self, ledger_path: str):
+        self.path = Path(ledger_path + ".case-number") if ledger_path != ":memory:" else None
+
+    def read(self) -> int:
+        if self.path is None:
+            return 0
+        try:
+            return int(self.path.read_text(encoding="ascii").strip() or 0)
+        except FileNotFoundError:
+            return 0
+        except ValueError:
+            raise LedgerError(f"{self.path} should hold the highest case number issued, and does not; write the "
+                              "highest case number you know of into it (or delete it if the ledger is "
+                              "intact).") from None
+
+    def write(self, number: int) -> None:
+        if self.path is None:
+            return
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with open(temporary, "w", encoding="ascii") as file:
+            file.write(f"{number}\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
+
+
 class Ledger:
     """All reads and writes of the ledger file."""
 
-    def __init__(self, path: str | Path, clock: Clock = utc_now):
+    def __init__(self, path: str | Path, clock: Clock = utc_now, scrub: Callable[[str], str] | None = None, *,
+                 writable: bool = True):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite_utils.Database(self.path)
-            self.db.enable_wal()
-        else:
-            self.db = sqlite_utils.Database(memory=True)
-        self.db.execute("PRAGMA busy_timeout = 5000")
-        self.db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed row
         self.clock = clock
-        self._create()
+        # Removes secrets (the bot token) from error texts before they are stored.
+        self.scrub = scrub or (lambda text: text)
+        self.case_numbers = CaseNumbers(self.path)
+        self.identity: tuple[int, int] | None = None
+        try:
+            self._open()
+            self._create()
+            if writable:
+                self._probe_write()
+        except (sqlite3.Error, OSError) as exc:
+            raise open_problem(self.path, exc) from None
+
+    def _probe_write(self) -> None:
+        """Fail now, naming the file, if it cannot be written (rather than at the first answer)."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.conn.execute("CREATE TABLE write_probe (x)")  # undone below; fails on a read-only file
+        finally:
+            self.db.conn.execute("ROLLBACK")
+
+    def _open(self) -> None:
+        if self.path == ":memory:":
+            self.db = sqlite_utils.Database(memory=True)
+        else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            before = os.stat(self.path) if os.path.exists(self.path) else None
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
+            self.db.enable_wal()
+            after = os.stat(self.path)
+            if before is not None and (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
+                raise LedgerLost(f"The ledger file {self.path} was replaced while it was being opened; start again.")
+            self.identity = (after.st_dev, after.st_ino)
+        self.db.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed row
+
+    def check_file(self) -> None:
+        """Raise LedgerLost when the path no longer leads to the file this ledger opened (deleted, replaced)."""
+        if self.identity is None:
+            return
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != self.identity:
+            what = "was deleted" if now is None else "was replaced by another file"
+            raise LedgerLost(f"The ledger file {self.path} {what} while the bot was running; the bot stopped taking "
+                             "updates so that no answer goes unrecorded. Put the file back (restore the latest "
+                             "backup with `python -m bot restore`) and start the bot again.")
+
+    @contextlib.contextmanager
+    def _write(self):
+        """A write transaction that takes the write lock first (BEGIN IMMEDIATE), waiting up to the busy timeout;
+        nested, a savepoint."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.db.conn.execute("COMMIT")
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
 
     def _create(self) -> None:
         for name, (columns, options) in _SCHEMA.items():
@@ -178,7 +312,7 @@ class Ledger:
         """A plain INSERT: sqlite-utils' insert() inspects the table on every call, which is most of the cost
         on the answering path."""
         columns = ", ".join(f"[{c}]" for c in row)
-        with self.db.atomic():
+        with self._write():
             cursor = self.db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({', '.join('?' * len(row))})",
                                      list(row.values()))
             return cursor.lastrowid
@@ -201,18 +335,19 @@ class Ledger:
         return [Inquiry.from_row(r) for r in self._rows("inquiries", "case_id = ?", [case_id], order_by="id")]
 
     def record_feedback(self, inquiry_id: int, user_id: str, value: str) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db["feedback"].insert({"inquiry_id": inquiry_id, "at": iso(self.now()), "user_id": user_id,
                                         "value": value})
 
     # -- cases -------------------------------------------------------------------------
 
     def transaction(self):
-        """A context manager: everything inside commits together or not at all (nests)."""
-        return self.db.atomic()
+        """A context manager: everything inside commits together or not at all (nests). Never await inside it:
+        the connection is shared, so another task's writes would join the transaction."""
+        return self._write()
 
     def link_inquiry(self, case_id: int, inquiry_id: int) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db["cases"].update(case_id, {"inquiry_id": inquiry_id})
 
     def open_case(self, *, channel: str, user_id: str, chat_id: str | None, language: str, question: str,
@@ -220,16 +355,30 @@ class Ledger:
                   kb_version: str | None = None, actor: str = "bot") -> int:
         """Open a case and record its first event, in one transaction."""
         now = iso(self.now())
-        with self.db.atomic():
-            case_id = self.db["cases"].insert({
-                "opened_at": now, "channel": channel, "user_id": user_id, "chat_id": chat_id, "language": language,
+        with self._write():
+            case_id = max(self.case_numbers.read(), self._highest_case()) + 1
+            self.case_numbers.write(case_id)  # before the commit: a crash leaves a gap, never a repeat
+            self.db["cases"].insert({
+                "id": case_id, "opened_at": now, "channel": channel, "user_id": user_id, "chat_id": chat_id,
+                "language": language,
                 "question": question, "inquiry_id": inquiry_id, "guesses": json.dumps(list(guesses)),
                 "status": OPEN, "due_at": iso(due_at) if due_at else None, "kb_version": kb_version,
-            }).last_pk
+            })
             self._event(case_id, "opened", actor, {"question": question, "inquiry_id": inquiry_id})
             if inquiry_id is not None:
                 self.db["inquiries"].update(inquiry_id, {"case_id": case_id})
         return case_id
+
+    def _highest_case(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
+
+    def case_number_gap(self) -> tuple[int, int] | None:
+        """(highest number in the ledger, highest ever issued) when the ledger lacks recent cases (it was lost or
+        restored from an older backup); None when they agree."""
+        issued, here = self.case_numbers.read(), self._highest_case()
+        if here > issued:
+            self.case_numbers.write(here)  # the mark file was lost: the ledger knows better
+        return (here, issued) if issued > here else None
 
     def case(self, case_id: int) -> Case | None:
         return self._first(Case, "cases", "id = ?", [case_id])
@@ -250,18 +399,18 @@ class Ledger:
     def add_event(self, case_id: int, kind: str, actor: str, detail: dict | None = None,
                   changes: dict | None = None) -> None:
         """Append an event to a case and update its current state beside it, atomically."""
-        with self.db.atomic():
+        with self._write():
             self._event(case_id, kind, actor, detail)
             if changes:
                 self.db["cases"].update(case_id, changes)
 
     def _event(self, case_id: int, kind: str, actor: str, detail: dict | None) -> None:
         self.db["case_events"].insert({"case_id": case_id, "at": iso(self.now()), "kind": kind, "actor": actor,
-                                       "detail": json.dumps(detail or {}, ensure_ascii=False)})
+                                       "detail": self.scrub(json.dumps(detail or {}, ensure_ascii=False))})
 
     def claim_case(self, case_id: int, staff_id: str, staff_name: str) -> bool:
         """Make staff the owner if nobody owns the open case yet. Exactly one of two racing claims wins."""
-        with self.db.atomic():
+        with self._write():
             cursor = self.db.execute(
                 "UPDATE cases SET owner_id = ?, owner_name = ?, claimed_at = ? "
                 "WHERE id = ? AND owner_id IS NULL AND status = ?",
@@ -278,11 +427,12 @@ class Ledger:
         rows = self._rows("updates", "update_id = ?", [update_id])
         if rows:
             return rows[0]["handled_at"] is None
-        self._insert("updates", {"update_id": update_id, "received_at": iso(self.now()), "payload": payload})
+        self._insert("updates", {"update_id": update_id, "received_at": iso(self.now()),
+                                 "payload": self.scrub(payload)})
         return True
 
     def mark_update_handled(self, update_id: int) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db.execute("UPDATE updates SET handled_at = ? WHERE update_id = ?", [iso(self.now()), update_id])
 
     def unhandled_updates(self) -> list[StoredUpdate]:
@@ -302,7 +452,7 @@ class Ledger:
                 return rows[0]["id"]
         return self._insert("outbox", {
             "created_at": iso(self.now()), "chat_id": str(chat_id), "method": method,
-            "payload": json.dumps(payload, ensure_ascii=False), "status": PENDING, "attempts": 0,
+            "payload": self.scrub(json.dumps(payload, ensure_ascii=False)), "status": PENDING, "attempts": 0,
             "case_id": case_id, "dedupe_key": dedupe_key, "purpose": purpose, "next_try_at": iso(self.now()),
         })
 
@@ -313,12 +463,21 @@ class Ledger:
         return [OutboxMessage.from_row(r) for r in self._rows("outbox", "status = ? AND next_try_at <= ?",
                                                                [PENDING, iso(self.now())], order_by="id", limit=limit)]
 
+    def next_message(self, chat_id: str | int) -> OutboxMessage | None:
+        """The oldest pending message to a chat: a chat's messages go out in the order they were queued."""
+        return self._first(OutboxMessage, "outbox", "status = ? AND chat_id = ?", [PENDING, str(chat_id)],
+                           order_by="id")
+
+    def chats_with_pending(self) -> list[str]:
+        return [row[0] for row in self.db.execute(
+            "SELECT chat_id FROM outbox WHERE status = ? GROUP BY chat_id ORDER BY MIN(id)", [PENDING]).fetchall()]
+
     def outbox_rows(self, status: str | None = None) -> list[OutboxMessage]:
         where, args = ("status = ?", [status]) if status else (None, None)
         return [OutboxMessage.from_row(r) for r in self._rows("outbox", where, args, order_by="id")]
 
     def mark_sent(self, row_id: int, message_id: int | None) -> None:
-        with self.db.atomic():
+        with self._write():
             row = self.db["outbox"].get(row_id)
             self.db.execute("UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, attempts = attempts + 1 "
                             "WHERE id = ?", [SENT, iso(self.now()), message_id, row_id])
@@ -330,13 +489,14 @@ class Ledger:
                                                              "staff_chat_id": row["chat_id"]})
 
     def mark_retry(self, row_id: int, error: str, next_try_at: dt.datetime) -> None:
-        with self.db.atomic():
+        with self._write():
             row = self.db["outbox"].get(row_id)
-            self.db["outbox"].update(row_id, {"attempts": row["attempts"] + 1, "last_error": error[:500],
+            self.db["outbox"].update(row_id, {"attempts": row["attempts"] + 1, "last_error": self.scrub(error)[:500],
                                               "next_try_at": iso(next_try_at)})
 
     def mark_undeliverable(self, row_id: int, error: str) -> None:
-        with self.db.atomic():
+        error = self.scrub(error)
+        with self._write():
             row = self.db["outbox"].get(row_id)
             self.db["outbox"].update(row_id, {"status": UNDELIVERABLE, "attempts": row["attempts"] + 1,
                                               "last_error": error[:500]})
@@ -358,7 +518,7 @@ class Ledger:
         return self._first(ChatState, "chats", "chat_id = ?", [str(chat_id)]) or ChatState(str(chat_id))
 
     def update_chat(self, chat_id: str | int, **values) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db["chats"].upsert({"chat_id": str(chat_id), **values, "updated_at": iso(self.now())}, pk="chat_id")
 
     # -- web sessions and their inboxes -------------------------------------------------
@@ -449,7 +609,7 @@ class Ledger:
     def purge_before(self, cutoff: dt.datetime, marker: str, actor: str) -> dict[str, int]:
         """Replace citizens' ids and free text older than cutoff with a marker; counts stay intact."""
         before = iso(cutoff)
-        with self.db.atomic():
+        with self._write():
             inquiries = self.db.execute(
                 "UPDATE inquiries SET user_id = ?, chat_id = NULL, text = ?, reply = ?, messages = NULL "
                 "WHERE at < ? AND user_id != ?", [marker, marker, marker, before, marker]).rowcount
@@ -484,6 +644,31 @@ class Ledger:
                     "FROM inquiries "
                     "WHERE at >= ? ORDER BY id", [iso(since)])]
 
+    # -- the lease: one instance handles updates at a time -------------------------------
+
+    def lease(self, name: str = "bot") -> Lease | None:
+        return self._first(Lease, "lease", "name = ?", [name])
+
+    def take_lease(self, mine: Lease, *, replacing: str | None = None) -> Lease:
+        """Take or renew the lease when it is free, expired, already ours, or held by `replacing` (a holder
+        known to be dead); return the lease in force afterwards (someone else's when it was not free)."""
+        now = self.now()
+        with self._write():
+            current = self.lease(mine.name)
+            if current is not None and current.holder not in (mine.holder, replacing) and current.expires_at > now:
+                return current
+            started = current.started_at if current is not None and current.holder == mine.holder else now
+            row = {"name": mine.name, "holder": mine.holder, "host": mine.host, "pid": mine.pid,
+                   "started_at": iso(started), "heartbeat_at": iso(now),
+                   "expires_at": iso(now + dt.timedelta(seconds=mine.seconds))}
+            self.db["lease"].upsert(row, pk="name")
+        return self.lease(mine.name)
+
+    def release_lease(self, holder: str, name: str = "bot") -> None:
+        with self._write():
+            self.db.execute("UPDATE lease SET expires_at = ? WHERE name = ? AND holder = ?",
+                            [iso(self.now()), name, holder])
+
     # -- key/value state (polling offset and the like) ----------------------------------
 
     def get_state(self, key: str, default: str | None = None) -> str | None:
@@ -491,5 +676,5 @@ class Ledger:
         return rows[0]["value"] if rows else default
 
     def set_state(self, key: str, value: str) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db["state"].upsert({"key": key, "value": value}, pk="key")

@@ -274,3 +274,19 @@ class Correction(_Record):
     def _decode(cls, values: dict) -> dict:
         values["changes"] = tuple(_json(values.get("changes"), []))
         return values
+
+
+@dataclass(frozen=True)
+class Lease(_Record):
+    """Who may handle updates: a process (host, pid) that renews its heartbeat before the lease expires."""
+
+    name: str
+    holder: str
+    host: str
+    pid: int
+    started_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    seconds: float = 30.0  # how long a heartbeat keeps the lease (not stored)
+
+    _times = ("started_at", "heartbeat_at", "expires_at")

@@ -24,7 +24,7 @@ from bot.answering.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
 from bot.answering.text import compact, is_cjk, normalize, units
 from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
-from bot.supervision.report import PURGE_MARKER, local_time
+from bot.supervision.report import PURGE_MARKER, local_time, markdown_escape
 
 SIMILARITY_THRESHOLD = 70.0  # token_set_ratio at which two questions are "the same gap"
 MAX_EXAMPLES = 5
@@ -219,30 +219,31 @@ REASONS = {"escalate": "转人工 escalated", "ask_person": "找人工 asked for
            "refer": "转办 referred to a matter with no checklist yet"}
 
 
-def _finding(gap: Gap) -> str:
+def _finding(gap: Gap, clean=str) -> str:
     if not gap.near:
         return NOT_CLOSE
-    where = gap.source_file or gap.service_id
+    where = clean(gap.source_file or gap.service_id)
     if gap.answered:
         return (f"the assistant answers these with this service, yet citizens asked for a person: "
                 f"review the checklist in {where}")
     return f"close to this service but not answered: add the aliases and the example question to {where}"
 
 
-def _gap_fields(gap: Gap) -> list[tuple[str, str]]:
-    nearest = f"{gap.service_id} {gap.service_name} (score {gap.score:.0f})" if gap.service_id else "-"
-    return [("最近的事项 Nearest service", nearest), ("判断 Finding", _finding(gap)),
-            ("候选别名 Candidate aliases", ", ".join(gap.alias_candidates) or "-"),
-            ("候选示例问题 Candidate example question", gap.example_candidate)]
+def _gap_fields(gap: Gap, clean=str) -> list[tuple[str, str]]:
+    """The findings of a group; `clean` is applied to what admins and citizens wrote (names, questions)."""
+    nearest = f"{clean(gap.service_id)} {clean(gap.service_name)} (score {gap.score:.0f})" if gap.service_id else "-"
+    return [("最近的事项 Nearest service", nearest), ("判断 Finding", _finding(gap, clean)),
+            ("候选别名 Candidate aliases", ", ".join(map(clean, gap.alias_candidates)) or "-"),
+            ("候选示例问题 Candidate example question", clean(gap.example_candidate))]
 
 
 def _gap_lines(number: int, gap: Gap, markdown: bool) -> list[str]:
     reasons = Counter(q.reason for q in gap.questions)
     why = "; ".join(f"{count} {REASONS.get(reason, reason)}" for reason, count in sorted(reasons.items()))
     title = f"{number}. {gap.count} 个问题 questions ({why})"
-    if markdown:
-        return [f"## {title}", "", "例 Examples:", "", *(f"- {text}" for text in gap.examples), "",
-                *(f"- **{label}**: {value}" for label, value in _gap_fields(gap))]
+    if markdown:  # citizens' questions and admins' names are shown as text, never as Markdown or HTML
+        return [f"## {title}", "", "例 Examples:", "", *(f"- {markdown_escape(text)}" for text in gap.examples), "",
+                *(f"- **{label}**: {value}" for label, value in _gap_fields(gap, markdown_escape))]
     return [title, "   例 Examples:", *(f"     - {text}" for text in gap.examples),
             *(f"   {label}: {value}" for label, value in _gap_fields(gap))]
 

@@ -392,9 +392,18 @@ def format_text(report: Report) -> str:
 # -- Markdown ---------------------------------------------------------------------------------------
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def markdown_escape(text: str) -> str:
+    """Text that admins or citizens wrote, shown as itself in Markdown: no HTML, no links, no emphasis, one line."""
+    text = html.escape(" ".join(str(text).split()), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def line(cells):
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(markdown_escape(cell) for cell in cells) + " |"
 
     return [line(header), "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|", *map(line, rows)]
 
@@ -438,12 +447,22 @@ def _csv_row(level: str, tally: Tally, report: Report) -> dict:
     }
 
 
+CSV_TEXT_FIELDS = ("key", "name_zh", "name_en")  # written by admins (or recorded from citizens' traffic)
+
+
+def csv_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading =, +, -, @ (or tab, CR) would make it a formula."""
+    value = str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def format_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for level, tally in report.levels():
-        writer.writerow(_csv_row(level, tally, report))
+        row = _csv_row(level, tally, report)
+        writer.writerow({**row, **{name: csv_text(row[name]) for name in CSV_TEXT_FIELDS}})
     return out.getvalue()
 
 

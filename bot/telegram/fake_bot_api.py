@@ -3,7 +3,8 @@
 The bot under test is pointed at it with TELEGRAM_API_URL (PTB's base_url). The server keeps
 every request the bot makes, hands out updates through long-polled getUpdates (acknowledged
 by the offset, as Telegram does), and can be told to fail: 429 with retry_after, 502, no answer
-(a timeout) or 403 (the user blocked the bot).
+(a timeout), 403 (the user blocked the bot), 409 (another getUpdates is running) or a 400 whose
+description echoes the request path, token included, in lower case.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ class FakeBotApi:
         return self.push("message", self.new_message(self.user(user_id, "zh-hans", name), self.staff_chat(), **extra))
 
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1, chat_id: int | None = None) -> None:
-        """Make the next `times` calls of `method` fail: kind is '429', '502', 'timeout' or '403'."""
+        """Make the next `times` calls of `method` fail: kind is '429', '502', 'timeout', '403', '409' or 'echo'."""
         with self._lock:
             self.faults.append({"method": method, "kind": kind, "remaining": times, "retry_after": retry_after,
                                 "chat_id": chat_id})
@@ -247,6 +248,13 @@ class FakeBotApi:
         if kind == "403":
             return self._reply(http, 403, {"ok": False, "error_code": 403,
                                            "description": "Forbidden: bot was blocked by the user"})
+        if kind == "409":
+            return self._reply(http, 409, {"ok": False, "error_code": 409, "description": "Conflict: terminated by "
+                                           "other getUpdates request; make sure that only one bot instance is running"})
+        if kind == "echo":  # some proxies and API servers repeat the request line, in lower case
+            path = http.path.split("?")[0].lower()
+            return self._reply(http, 400, {"ok": False, "error_code": 400,
+                                           "description": f"bad request: can't parse request {path}"})
         if kind == "timeout":
             time.sleep(fault.get("seconds", 12))  # longer than the client's read timeout
             return None

@@ -2,6 +2,8 @@
 
 Polling is done here rather than by PTB's Updater, which acknowledges updates before handlers
 run: an update is recorded in the ledger, handled, and only then is the offset moved past it.
+Before each getUpdates the ledger file is checked, so that updates are never acknowledged into a
+ledger that was deleted or replaced.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import logging
 from collections import defaultdict
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
+from bot.logs import CountedLog
 from bot.telegram.services import Services, StartupError
 
 log = logging.getLogger(__name__)
+CONFLICT = ("Telegram answered getUpdates with 409 Conflict (%s): another process is polling with this bot token, "
+            "or a webhook was set for it elsewhere. Stop the other instance (it may be on another machine or use "
+            "another ledger); until then this one retries, and updates are shared between the two")
 
 
 async def handle_updates(application: Application, updates: list[Update]) -> None:
@@ -39,7 +45,9 @@ async def handle_updates(application: Application, updates: list[Update]) -> Non
 
 
 async def recover(application: Application) -> None:
-    """Handle updates that were recorded but not finished before a crash or a restart."""
+    """Handle updates that were recorded but not finished before a crash or a restart.
+
+    Call it only while holding the ledger's lease: then no live process is handling them."""
     services: Services = application.bot_data["services"]
     pending = services.ledger.unhandled_updates()
     if pending:
@@ -54,18 +62,25 @@ async def poll(application: Application, stop: asyncio.Event) -> None:
     ledger, bot = services.ledger, application.bot
     offset = int(ledger.get_state("offset") or 0)
     failures = 0
+    conflicts = CountedLog(log, CONFLICT)
     while not stop.is_set():
+        ledger.check_file()  # raises LedgerLost: stop before acknowledging anything into a lost file
         try:
             updates = await bot.get_updates(offset=offset or None, timeout=services.config.poll_timeout_seconds,
                                             allowed_updates=Update.ALL_TYPES)
             failures = 0
         except InvalidToken:
             raise StartupError("The Bot API rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather.") from None
+        except Conflict as exc:
+            failures += 1
+            conflicts.note(exc.message)
+            await sleep_or_stop(stop, min(0.5 * 2 ** (failures - 1), 30))
+            continue
         except (NetworkError, TimedOut) as exc:
             failures += 1
             delay = min(2 ** failures, 60)
             log.warning("getUpdates failed (%s); retrying in %ss", exc.message, delay)
-            await _sleep_or_stop(stop, delay)
+            await sleep_or_stop(stop, delay)
             continue
         if not updates:
             continue
@@ -74,6 +89,6 @@ async def poll(application: Application, stop: asyncio.Event) -> None:
         ledger.set_state("offset", str(offset))
 
 
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
 from bot.answering.assistant import Assistant, KnowledgeStore
 from bot.config import Config
+from bot.logs import Redactor
 from bot.ratelimit import RateLimiter
 from bot.records.cases import CaseDesk
 from bot.records.ledger import Ledger
@@ -30,6 +31,7 @@ class Services:
     outbox: Outbox
     rate_limiter: RateLimiter
     staff_is_forum: bool = False
+    redact: Redactor = field(default_factory=Redactor)  # removes the token from what is stored or sent
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from telegram.error import TelegramError
-
 from bot.answering.messages import message
 from bot.config import TELEGRAM_MESSAGE_LIMIT
 from bot.records.cases import Alert
@@ -46,45 +44,50 @@ def card_keyboard(case: Case):
                       (message("staff.button.close", "zh"), f"close:{case.id}")]])
 
 
-async def post_case(services: Services, bot, case_id: int) -> None:
-    """Put a new case in the staff chat, in a forum topic of its own when the group is a forum."""
+async def post_case(services: Services, case_id: int) -> None:
+    """Put a new case in the staff chat, in a forum topic of its own when the group is a forum.
+
+    Both wait their turn in the staff chat's queue; the card finds its topic when it is sent."""
     case = services.ledger.case(case_id)
     staff_chat_id = services.config.staff_chat_id
+    sender = Sender(services.outbox, f"case{case_id}")
     if services.staff_is_forum and not case.topic_id:
-        try:
-            topic = await bot.create_forum_topic(staff_chat_id, f"#{case_id} {case.question[:80]}")
-            services.ledger.add_event(case_id, "topic_created", "bot", {"topic_id": topic.message_thread_id},
-                                      changes={"topic_id": topic.message_thread_id, "staff_chat_id": str(staff_chat_id)})
-            case = services.ledger.case(case_id)
-        except TelegramError as exc:
-            log.warning("Could not create a forum topic for case %s: %s", case_id, exc)
-    await Sender(services.outbox, f"case{case_id}").text(
-        staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case), case_id=case_id,
-        purpose="case_card", thread_id=case.topic_id)
+        sender.topic(staff_chat_id, f"#{case_id} {case.question[:80]}", case_id, key="topic")
+    sender.queue_text(staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case),
+                      case_id=case_id, purpose="case_card", thread_of_case=case_id)
+
+
+def queue_case_thread(services: Services, sender: Sender, case_id: int, text: str, *, key: str) -> None:
+    """A line in the case's thread in the staff chat: its topic, or a reply to its card (found when sent)."""
+    sender.queue_text(services.config.staff_chat_id, text, key=key, case_id=case_id, thread_of_case=case_id)
 
 
 async def tell_case_thread(services: Services, sender: Sender, case_id: int, text: str, *, key: str) -> None:
-    """A line in the case's thread in the staff chat: its topic, or a reply to its card."""
+    queue_case_thread(services, sender, case_id, text, key=key)
+
+
+def queue_card_refresh(services: Services, sender: Sender, case_id: int) -> None:
+    """Show the case's new state (owner, closed) on its card, once the card is in the chat."""
     case = services.ledger.case(case_id)
-    await sender.text(services.config.staff_chat_id, text, key=key, case_id=case_id, thread_id=case.topic_id,
-                      reply_to=case.staff_message_id)
+    sender.queue_edit(services.config.staff_chat_id, None, card_text(services, case), card_keyboard(case),
+                      key="card", card_of_case=case_id)
 
 
 async def refresh_card(services: Services, sender: Sender, case_id: int) -> None:
-    """Show the case's new state (owner, closed) on its card."""
-    case = services.ledger.case(case_id)
-    if case.staff_message_id:
-        await sender.edit(case.staff_chat_id or services.config.staff_chat_id, case.staff_message_id,
-                          card_text(services, case), card_keyboard(case), key="card")
+    queue_card_refresh(services, sender, case_id)
 
 
-async def ask_for_rating(sender: Sender, case: Case) -> None:
+def queue_rating_prompt(sender: Sender, case: Case) -> None:
     if case.on_the_web:
         return  # CaseDesk.close put the closing in the web session's inbox; the page asks for the rating
     language = case.language or "zh"
     buttons = keyboard([[(str(n), f"rate:{case.id}:{n}") for n in range(1, 6)]])
-    await sender.text(case.chat_id, esc(message("rate.prompt", language, case_id=case.id)), key="rate",
+    sender.queue_text(case.chat_id, esc(message("rate.prompt", language, case_id=case.id)), key="rate",
                       keyboard=buttons, case_id=case.id)
+
+
+async def ask_for_rating(sender: Sender, case: Case) -> None:
+    queue_rating_prompt(sender, case)
 
 
 async def note_undeliverable(services: Services, row: OutboxMessage) -> None:

@@ -13,12 +13,11 @@ from bot.telegram.staff_chat import post_case, post_error_report, tell_case_thre
 class TelegramStaffChat:
     """bot.web.services.StaffChat on the Telegram staff chat (the web wing never imports telegram)."""
 
-    def __init__(self, services: Services, bot):
+    def __init__(self, services: Services):
         self.services = services
-        self.bot = bot
 
     async def case_opened(self, case_id: int) -> None:
-        await post_case(self.services, self.bot, case_id)
+        await post_case(self.services, case_id)
 
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         await tell_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
@@ -27,9 +26,9 @@ class TelegramStaffChat:
         await post_error_report(self.services, report, who=f"web {report.user_id}")
 
 
-def web_services_for(services: Services, bot):
+def web_services_for(services: Services):
     """The web channel's services on the bot's own ledger, knowledge and case desk."""
     from bot.web.services import build_web_services
 
     return build_web_services(services.config, services.ledger, services.store, services.assistant, services.desk,
-                              TelegramStaffChat(services, bot))
+                              TelegramStaffChat(services))
