@@ -43,6 +43,7 @@ from bot.knowledge.model import KnowledgeBase
 ANSWER, CLARIFY, ESCALATE, REFER, SMALLTALK = "answer", "clarify", "escalate", "refer", "smalltalk"
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
 NAMED_PHRASE = 80.0  # a service named with words in between ("宝宝刚出生一个月，怎么上户口")
+MAX_TARGETS = 40  # targets kept per question: decisions look at the top few, explanations at five
 EVENT_PREFIX = "event:"  # events are scored alongside services under this prefix
 MATTER_PREFIX = "matter:"  # and so are the catalogue's matters
 # Characters of words that name no service by themselves: 证, 登记, 备案, 办理, 申请, 补, 换.
@@ -100,6 +101,8 @@ class _Phrase:
     words: tuple[str, ...]  # English content words; empty for Chinese phrases
     cjk: bool
     raw: str = ""  # compact normalized Chinese, as written
+    distinctive: frozenset[str] = frozenset()  # the characters of raw that name something (see _distinctive)
+    meaning: frozenset[str] = frozenset()  # the characters of raw that must be written as is (MEANING_CHARACTERS)
 
 
 class Matcher:
@@ -218,7 +221,9 @@ class Matcher:
         if not text:
             return
         if is_cjk(text):
-            self._phrases.append(_Phrase(service_id, excludes, phonetic(compact(text)), (), True, compact(text)))
+            raw = compact(text)
+            self._phrases.append(_Phrase(service_id, excludes, phonetic(raw), (), True, raw,
+                                         frozenset(_distinctive(raw)), MEANING_CHARACTERS.intersection(raw)))
         else:
             words = tuple(english_words(text))
             if words:
@@ -252,6 +257,8 @@ class Matcher:
             best[capped] = np.minimum(best[capped], self.thresholds.answer - 1)
             best[list(excluded)] = 0.0
         hits = np.nonzero(best)[0]
+        if len(hits) > MAX_TARGETS:  # only the best few can decide anything
+            hits = hits[np.argpartition(-best[hits], MAX_TARGETS)[:MAX_TARGETS]]
         return ({self._targets[i]: float(best[i]) for i in hits},
                 {self._targets[i]: float(best_phrase[i]) for i in hits})
 
@@ -507,15 +514,15 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
     are written right: 施工证 is not 公证.
     """
     text = phrase.text
-    if not question or not _distinctive(phrase.raw):
+    if not question or not phrase.distinctive:
         return 0.0  # 办证, 登记: such words never decide
     if text in question:
-        return 100.0 if phrase.raw in question_raw or _written_right(phrase.raw, question_raw) else 0.0
+        return 100.0 if phrase.raw in question_raw or _written_right(phrase, question_raw) else 0.0
     length = len(text)
     if 2 <= len(core) < length and core in text:
         return _fragment_score(len(core), length) if _distinctive(_core_raw(phrase, core)) else 0.0
     common = LCSseq.similarity(text, question, score_cutoff=max(length - _allowed_misses(length), 2))
-    if not common or not _written_right(phrase.raw, question_raw):
+    if not common or not _written_right(phrase, question_raw):
         return 0.0
     # The phrase's characters in order, perhaps one or two missing, with something in between: each
     # missing character and each character of gap beyond a few cost a share of the score.
@@ -535,13 +542,12 @@ def _distinctive(raw: str) -> str:
     return "".join(ch for ch in raw if ch not in GENERIC_CHARACTERS)
 
 
-def _written_right(phrase_raw: str, question_raw: str) -> bool:
+def _written_right(phrase: _Phrase, question_raw: str) -> bool:
     """At least two distinctive characters, and at least half of them as written in the question; and
     无, 没, 不, 补 ... exactly as written: 无房提取 is not 有房提取."""
-    distinctive = set(_distinctive(phrase_raw))
-    right = sum(ch in question_raw for ch in distinctive)
-    meaning_kept = all(ch in question_raw for ch in MEANING_CHARACTERS.intersection(phrase_raw))
-    return len(distinctive) >= 2 and 2 * right >= len(distinctive) and meaning_kept
+    right = sum(ch in question_raw for ch in phrase.distinctive)
+    meaning_kept = all(ch in question_raw for ch in phrase.meaning)
+    return len(phrase.distinctive) >= 2 and 2 * right >= len(phrase.distinctive) and meaning_kept
 
 
 def _core_raw(phrase: _Phrase, core: str) -> str:
