@@ -97,3 +97,12 @@ def test_the_report_counts_a_district_question_under_the_district_office(assista
     rows = {t.key: t for t in report.offices}
     assert rows["hongshan_marriage_registry"].inquiries == 1
     assert rows["marriage_registry"].inquiries == 1
+
+
+def test_every_district_name_and_alias_is_found_in_a_question(matcher, knowledge):
+    for district in knowledge.districts.values():
+        for name in (district.name.zh, district.name.en, *district.aliases):
+            question = f"I live in {name}, where do I go?" if name.isascii() else f"我在{name}，想办个证"
+            places = matcher.places.find(question)
+            assert places.district == district.id, name
+            assert name.lower() not in places.text

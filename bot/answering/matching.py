@@ -178,19 +178,25 @@ class Matcher:
 
     def _candidate_phrases(self, question_compact: str, core: str, question_words: list[str],
                            word_matches: dict[str, float]) -> np.ndarray:
+        counts = self._char_counts(set(question_compact))
+        for known in word_matches:
+            counts[self._phrases_by_word[known]] += 1
+        candidates = counts >= self._needed
+        # A short question may be part of a name ("户口" of "新生儿户口登记"): every character of it in the phrase.
+        if len(set(core)) >= 2:
+            candidates |= self._chinese_fragment & (self._char_counts(set(core)) >= len(set(core)))
+        if question_words:
+            candidates |= self._english_fragment & (counts >= len(set(question_words)))
+        return np.nonzero(candidates)[0]
+
+    def _char_counts(self, chars: set[str]) -> np.ndarray:
+        """How many of these characters each phrase has."""
         counts = np.zeros(len(self._phrases), dtype=np.int32)
-        for char in set(question_compact):
+        for char in chars:
             postings = self._phrases_by_char.get(char)
             if postings is not None:
                 counts[postings] += 1
-        for known in word_matches:
-            counts[self._phrases_by_word[known]] += 1
-        needed = self._needed
-        if len(core) >= 2:
-            needed = np.where(self._chinese_fragment, np.minimum(needed, len(set(core))), needed)
-        if question_words:
-            needed = np.where(self._english_fragment, np.minimum(needed, len(set(question_words))), needed)
-        return np.nonzero(counts >= needed)[0]
+        return counts
 
     def _word_matches(self, question_words: list[str]) -> dict[str, float]:
         """Each known English word that a question word equals (1.0) or is a typo of (less)."""
@@ -279,7 +285,11 @@ class Matcher:
             # A request often names its subject in the clause before ("一直没办过身份证，第一次办要什么").
             if i + 1 < len(clauses) and (weights[i + 1] == 1.0 or weights[i] == 1.0):
                 windows.append((normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False))
-        return windows
+        # The same text twice (two clauses are the whole message) is scored once, as the whole.
+        best: dict[str, tuple[str, float, bool]] = {}
+        for window in windows:
+            best[window[0]] = max(best.get(window[0], window), window, key=lambda w: (w[2], w[1]))
+        return list(best.values())
 
     def signals(self, normalized: str, whole: bool = True) -> dict[str, tuple[float, float, bool]]:
         """(phrase score, coverage score, excluded) per target, for one part of a question (for explaining)."""

@@ -19,7 +19,6 @@ from bot.knowledge.model import KnowledgeBase
 _ROAD = re.compile(r"(?:路|街|大道|大街|道|巷|村|小区|站)")  # 青岛路, 中山大道: Wuhan streets named after cities
 _HOME_CITY = ("武汉市", "武汉")
 HOME_CITY = re.compile("|".join(_HOME_CITY))
-_LONGEST = 8
 # What a place name becomes: a character no phrase contains, so "在上海工作" does not read as "在…工作"
 # of "在武汉工作", and that bigrams do not span the gap.
 PLACEHOLDER = "〇"
@@ -55,6 +54,8 @@ class PlaceFinder:
         # Longest first, so that 东西湖区 wins over 东西湖 and "hongshan district" over "hongshan".
         latin = sorted((k for k in self.districts if k.isascii()), key=len, reverse=True)
         self._latin = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
+        names = (*self.districts, *other_places(), *_HOME_CITY)
+        self._longest = max(len(name) for name in names if not name.isascii())
 
     def find(self, question: str) -> Places:
         text = normalize(question)
@@ -66,7 +67,7 @@ class PlaceFinder:
             if text[i].isascii():  # Latin names are found by whole words below
                 i += 1
                 continue
-            for length in range(min(_LONGEST, len(text) - i), 1, -1):
+            for length in range(min(self._longest, len(text) - i), 1, -1):
                 word = text[i:i + length]
                 if word in self.districts:
                     district = district or self.districts[word]
