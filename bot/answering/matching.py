@@ -101,8 +101,8 @@ class _Phrase:
     words: tuple[str, ...]  # English content words; empty for Chinese phrases
     cjk: bool
     raw: str = ""  # compact normalized Chinese, as written
-    distinctive: frozenset[str] = frozenset()  # the characters of raw that name something (see _distinctive)
-    meaning: frozenset[str] = frozenset()  # the characters of raw that must be written as is (MEANING_CHARACTERS)
+    distinctive: str = ""  # each character of raw that names something, once (see _distinctive)
+    meaning: str = ""  # each character of raw that must be written as is (MEANING_CHARACTERS)
 
 
 class Matcher:
@@ -229,7 +229,7 @@ class Matcher:
         if is_cjk(text):
             raw = compact(text)
             self._phrases.append(_Phrase(service_id, excludes, phonetic(raw), (), True, raw,
-                                         frozenset(_distinctive(raw)), MEANING_CHARACTERS.intersection(raw)))
+                                         "".join(set(_distinctive(raw))), "".join(MEANING_CHARACTERS.intersection(raw))))
         else:
             words = tuple(english_words(text))
             if words:
