@@ -55,3 +55,13 @@ def config(tmp_path) -> Config:
 @pytest.fixture
 def assistant(ledger, config):
     return Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), ledger, config)
+
+
+@pytest.fixture
+def api():
+    """A fake Bot API on a local port, for a bot run as a real process (tests/process.py)."""
+    from bot.telegram.fake_bot_api import FakeBotApi
+
+    api = FakeBotApi().start()
+    yield api
+    api.stop()

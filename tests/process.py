@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.telegram.fake_bot_api import FakeBotApi
+from tests.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,3 +63,9 @@ class BotProcess:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def message_to(api: FakeBotApi, chat_id: int, contains: str, timeout: float = 15.0) -> list[dict]:
+    """Wait for messages to chat_id that contain `contains`, and return them."""
+    return wait_until(lambda: api.sent_containing(chat_id, contains), timeout,
+                      f"a message to {chat_id} containing {contains!r}")

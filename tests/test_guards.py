@@ -19,8 +19,7 @@ import httpx
 import pytest
 
 from bot.answering.messages import message
-from bot.telegram.fake_bot_api import FakeBotApi
-from tests.process import ROOT, BotProcess
+from tests.process import ROOT, BotProcess, message_to
 from tests.test_safe_loading import write_bomb
 from tests.waiting import wait_until
 
@@ -29,17 +28,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 QUESTIONS = ["身份证丢了怎么补办", "护照过期了怎么换", "公积金", "我家狗走丢了怎么办", "低保怎么申请",
              "How do I renew my passport?"]
 
-
-def wait_for_sent(api: FakeBotApi, chat_id: int, contains: str, timeout: float = 15.0) -> list[dict]:
-    return wait_until(lambda: api.sent_containing(chat_id, contains), timeout,
-                      f"a message to {chat_id} containing {contains!r}")
-
-
-@pytest.fixture
-def api():
-    api = FakeBotApi().start()
-    yield api
-    api.stop()
 
 
 def rows(database, sql: str, args=()) -> list:
@@ -78,7 +66,7 @@ def test_webhook_mode_without_a_configured_secret_refuses_forged_updates(api, tm
         question = api.new_message(api.user(CITIZEN), api.private_chat(CITIZEN), text="护照过期了怎么换")
         accepted = httpx.post(url, json={"update_id": 1000, "message": question}, headers={SECRET_HEADER: secret})
         assert accepted.status_code == 200
-        wait_for_sent(api, CITIZEN, "普通护照申领", timeout=30)
+        message_to(api, CITIZEN, "普通护照申领", timeout=30)
     finally:
         assert bot.stop() == 0
     output = bot.output()
@@ -110,7 +98,7 @@ def test_a_second_instance_during_a_burst_stands_by_and_takes_over(api, tmp_path
 
     assert first.stop() == 0  # the holder stops: the standby takes over and answers
     api.citizen_says(OUTSIDER, "低保怎么申请")
-    wait_for_sent(api, OUTSIDER, "最低生活保障", timeout=30)
+    message_to(api, OUTSIDER, "最低生活保障", timeout=30)
     assert "Took over the ledger" in second.output()
     assert second.stop() == 0
 
@@ -120,7 +108,7 @@ def test_forged_buttons_and_arguments_are_answered_and_reach_no_staff(api, tmp_p
     bot = BotProcess(api, database, STAFF_USER_IDS=str(STAFF), RATE_LIMIT_PER_MINUTE="100").start()
     try:
         api.citizen_says(CITIZEN, "护照过期了怎么换")
-        [reply] = wait_for_sent(api, CITIZEN, "普通护照申领", timeout=30)
+        [reply] = message_to(api, CITIZEN, "普通护照申领", timeout=30)
         card = {"message_id": 1, "date": 0, "chat": api.staff_chat(), "text": "🆕 案件 #1"}
         presses = 0
         for bad in ("9" * 30, "-5", "²"):
@@ -154,7 +142,7 @@ def test_a_deleted_ledger_stops_the_bot_loudly_and_case_numbers_go_on(api, tmp_p
     database = tmp_path / "ledger.db"
     bot = BotProcess(api, database, LEDGER_CHECK_SECONDS="0.5").start()
     api.citizen_says(OUTSIDER, "我想给我家狗办个狗证")
-    [ack] = wait_for_sent(api, OUTSIDER, "案件编号", timeout=30)
+    [ack] = message_to(api, OUTSIDER, "案件编号", timeout=30)
     assert "#1" in ack["params"]["text"]
     for suffix in ("", "-wal", "-shm"):
         (tmp_path / f"ledger.db{suffix}").unlink(missing_ok=True)
@@ -164,7 +152,7 @@ def test_a_deleted_ledger_stops_the_bot_loudly_and_case_numbers_go_on(api, tmp_p
     api.citizen_says(CITIZEN, "我家的狗走丢了怎么办")  # while the bot is down: kept by Telegram
     restarted = BotProcess(api, database, log_name="restarted.log").start()
     try:
-        [ack] = wait_for_sent(api, CITIZEN, "案件编号", timeout=30)
+        [ack] = message_to(api, CITIZEN, "案件编号", timeout=30)
         assert "#2" in ack["params"]["text"], "a case number was given twice"
     finally:
         assert restarted.stop() == 0
@@ -198,19 +186,19 @@ def test_a_crash_during_a_rating_still_tells_staff_and_asks_for_the_comment(api,
     database = tmp_path / "ledger.db"
     bot = BotProcess(api, database).start()
     api.citizen_says(OUTSIDER, "我想给我家狗办个狗证")
-    wait_for_sent(api, api.staff_chat_id, "🆕 案件", timeout=30)
+    message_to(api, api.staff_chat_id, "🆕 案件", timeout=30)
     api.citizen_says(OUTSIDER, "/end")
-    [prompt] = wait_for_sent(api, OUTSIDER, "请为本次服务评分")
+    [prompt] = message_to(api, OUTSIDER, "请为本次服务评分")
     api.fail("answerCallbackQuery", "timeout")  # the press hangs on its answer ...
     api.press(OUTSIDER, prompt["result"], "rate:1:1")
     wait_until(lambda: rows(database, "SELECT rating FROM cases") == [(1,)], 30, "the rating to be stored")
     bot.kill()  # ... and the process dies there
     restarted = BotProcess(api, database, log_name="restarted.log").start()
     try:
-        wait_for_sent(api, api.staff_chat_id, "收到 1 星差评，已重新打开", timeout=30)
-        wait_for_sent(api, OUTSIDER, "已重新打开", timeout=30)
+        message_to(api, api.staff_chat_id, "收到 1 星差评，已重新打开", timeout=30)
+        message_to(api, OUTSIDER, "已重新打开", timeout=30)
         api.citizen_says(OUTSIDER, "一直没人回复我")
-        wait_for_sent(api, api.staff_chat_id, "一直没人回复我", timeout=30)
+        message_to(api, api.staff_chat_id, "一直没人回复我", timeout=30)
     finally:
         assert restarted.stop() == 0
     # At most one duplicate, for a message in flight at the moment of the kill.
@@ -225,7 +213,7 @@ def test_a_bot_api_error_echoing_the_token_in_lower_case_leaves_it_in_no_log_and
     try:
         api.fail("sendMessage", "echo", chat_id=OUTSIDER)  # the case's acknowledgement is refused, echoing the path
         api.citizen_says(OUTSIDER, "我想给我家狗办个狗证")
-        wait_for_sent(api, api.staff_chat_id, "无法送达市民", timeout=30)
+        message_to(api, api.staff_chat_id, "无法送达市民", timeout=30)
     finally:
         assert bot.stop() == 0
     secret = api.token.split(":", 1)[1].lower()
@@ -244,14 +232,14 @@ def test_reload_of_an_alias_bomb_is_refused_while_citizens_are_answered(api, tmp
     bot.start()
     try:
         api.citizen_says(CITIZEN, "护照过期了怎么换")
-        wait_for_sent(api, CITIZEN, "普通护照申领", timeout=30)
+        message_to(api, CITIZEN, "普通护照申领", timeout=30)
         name = write_bomb(knowledge_copy)
         api.citizen_says(ADMIN, "/reload")
         for n in range(1, 5):
             api.citizen_says(CITIZEN + n * 10, "护照过期了怎么换")
         for n in range(1, 5):
-            wait_for_sent(api, CITIZEN + n * 10, "普通护照申领", timeout=30)
-        [report] = wait_for_sent(api, ADMIN, "未加载", timeout=60)
+            message_to(api, CITIZEN + n * 10, "普通护照申领", timeout=30)
+        [report] = message_to(api, ADMIN, "未加载", timeout=60)
         assert f"{name}:1: the file defines the YAML anchor &amp;a0" in report["params"]["text"]  # HTML-escaped
     finally:
         assert bot.stop() == 0

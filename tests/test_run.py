@@ -8,23 +8,10 @@ import sys
 import pytest
 
 from bot.records.ledger import Ledger
-from bot.telegram.fake_bot_api import FakeBotApi
-from tests.process import ROOT, BotProcess
-from tests.waiting import wait_until
+from tests.process import ROOT, BotProcess, message_to
 
 CITIZEN, OUTSIDER, STAFF = 6001, 6002, 9001
 
-
-def message_to(api: FakeBotApi, chat_id: int, contains: str, timeout: float = 15.0) -> list[dict]:
-    return wait_until(lambda: api.sent_containing(chat_id, contains), timeout,
-                      f"a message to {chat_id} containing {contains!r}")
-
-
-@pytest.fixture
-def api():
-    api = FakeBotApi().start()
-    yield api
-    api.stop()
 
 
 def test_question_escalation_and_staff_answer_through_a_real_process(api, tmp_path):
