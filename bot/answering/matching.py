@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from bot.answering import smalltalk
-from bot.answering.places import HOME_CITY, PLACEHOLDER, PlaceFinder
+from bot.answering.places import HOME_CITY, PLACEHOLDER, PlaceFinder, Places
 from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
 from bot.knowledge.model import KnowledgeBase
@@ -359,8 +359,7 @@ class Matcher:
         kind = smalltalk.classify(question)
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
-        places = self.places.find(question)
-        asked = _without_places(question, self.places)
+        places, asked = _find_places(question, self.places)
         family = self._family_only(places.text)
         if family is not None:
             return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
@@ -488,10 +487,15 @@ def _weight(clause: str, told_counts_less: bool) -> float:
     return TOLD_WEIGHT if told_counts_less else 1.0
 
 
-def _without_places(question: str, places: PlaceFinder) -> str:
-    """The question with place names blanked, sentence punctuation kept (it splits long messages)."""
+def _find_places(question: str, finder: PlaceFinder) -> tuple[Places, str]:
+    """The places a message names, and the message with them blanked but its sentence punctuation kept
+    (it splits long messages); each piece between punctuation is looked at once."""
     pieces = re.split(r"([。！？!?；;\n，,、]+)", question)
-    return "".join(piece if i % 2 else places.find(piece).text for i, piece in enumerate(pieces))
+    found = [finder.find(piece) for piece in pieces[::2]]
+    asked = "".join(piece if i % 2 else found[i // 2].text for i, piece in enumerate(pieces))
+    places = Places(normalize(asked), next((p.district for p in found if p.district), None),
+                    next((p.other for p in found if p.other), None), any(p.home for p in found))
+    return places, asked
 
 
 _EVERYTHING = re.compile(
