@@ -98,7 +98,7 @@ async def watch_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
     version = await asyncio.to_thread(content_version, services.store.directory)
     if version in (services.store.current.knowledge.version, context.job.data.get("failed")):
         return
-    result = await asyncio.to_thread(services.store.reload)
+    result = await asyncio.to_thread(services.store.reload, quality=False)  # the warnings are not shown
     context.job.data["failed"] = None if result.loaded else version  # report a broken version once
     text = f"<pre>{esc(reload_report(services, result, with_warnings=False)[:PRE_BLOCK_LIMIT])}</pre>"
     sender = Sender(services.outbox, f"watch:{version}")

@@ -19,7 +19,7 @@ from bot.answering.offices import needs_district
 from bot.answering.reloading import ReloadLimits, check_in_child
 from bot.answering.render import HTML, render_checklist, render_clarify, render_event, render_note, render_referral
 from bot.answering.text import detect_language
-from bot.config import Config, Thresholds
+from bot.config import MAX_QUESTION_CHARS, Config, Thresholds
 from bot.knowledge.loading import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.records.ledger import Ledger
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 CHOSEN = "chosen"  # the citizen picked the service (from a clarification, a list or a tailoring flow)
 PROMPT = "prompt"  # empty or unusable text: the citizen is asked to describe their need
 RATE_LIMITED = "rate_limited"  # sent faster than the flood limit allows: recorded, not answered
-MAX_QUESTION_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -51,23 +50,22 @@ class KnowledgeStore:
         self.limits = limits or ReloadLimits()
         self._lock = threading.Lock()
         self._reloading = threading.Lock()  # one reload at a time (/reload and the watcher)
-        self.current = self.build(load_knowledge(self.directory))
-
-    def build(self, knowledge: KnowledgeBase) -> Snapshot:
-        return Snapshot(knowledge, Matcher(knowledge, self.thresholds))
+        knowledge = load_knowledge(self.directory)
+        self.current = Snapshot(knowledge, Matcher(knowledge, self.thresholds))
 
     def swap(self, snapshot: Snapshot) -> Snapshot:
         with self._lock:
             previous, self.current = self.current, snapshot
         return previous
 
-    def reload(self) -> ReloadResult:
+    def reload(self, *, quality: bool = True) -> ReloadResult:
         """Load and validate the directory again, in a child process within the limits (blocking: call it in a
-        thread); swap it in only if it has no errors."""
+        thread); swap it in only if it has no errors. `quality=False` skips the warnings that need the matcher
+        (every example question decided), for a caller that does not show warnings."""
         from bot.knowledge.diff import diff_knowledge
 
         with self._reloading:
-            checked = check_in_child(self.directory, self.thresholds, self.limits)
+            checked = check_in_child(self.directory, self.thresholds, self.limits, quality=quality)
         if not checked.loaded:
             return ReloadResult(False, checked.problems, None)  # the old version keeps serving
         snapshot = Snapshot(checked.knowledge, checked.matcher)
@@ -180,8 +178,8 @@ class Assistant:
             return replayed(recorded)
         snapshot = self.store.current
         knowledge = snapshot.knowledge
-        if service_id.startswith(MATTER_PREFIX) and service_id[len(MATTER_PREFIX):] in knowledge.matters:
-            return self._refer_chosen(service_id[len(MATTER_PREFIX):], question, channel=channel, user_id=user_id,
+        if service_id.startswith(MATTER_PREFIX) and service_id.removeprefix(MATTER_PREFIX) in knowledge.matters:
+            return self._refer_chosen(service_id.removeprefix(MATTER_PREFIX), question, channel=channel, user_id=user_id,
                                       chat_id=chat_id, language=language, fmt=fmt, update_id=update_id)
         service = knowledge.services.get(service_id)
         if service is None:  # the knowledge base changed since the buttons were sent
@@ -189,14 +187,10 @@ class Assistant:
                             update_id=update_id)
         district = self.district_of(chat_id or user_id, None)
         messages = tuple(render_checklist(service, knowledge, language, fmt, answers=answers, district=district))
-        decision = Decision(CHOSEN, service_id, score=100.0)
-        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
-                          text=clean_question(question) or service.name.get(language), action=CHOSEN,
-                          service_id=service_id, options=(), score=100.0, kb_version=knowledge.version,
-                          reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers,
-                          district=district)
-        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
-                     tailored=bool(answers), district=district)
+        return self._record_chosen(Decision(CHOSEN, service_id, score=100.0), messages, knowledge.version,
+                                   text=clean_question(question) or service.name.get(language), channel=channel,
+                                   user_id=user_id, chat_id=chat_id, language=language, update_id=update_id,
+                                   answers=answers, district=district)
 
     def _refer_chosen(self, matter_id: str, question: str, *, channel: str, user_id: str, chat_id: str | None,
                       language: str, fmt: str, update_id: int | None) -> Reply:
@@ -220,13 +214,20 @@ class Assistant:
             return None
         district = self.district_of(chat_id or user_id, None)
         messages = tuple(render_event(event, knowledge, language, fmt, answers=answers, district=district))
-        decision = Decision(CHOSEN, None, event.service_ids, 100.0, event_id=event_id)
-        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language,
-                          text=clean_question(question) or event.name.get(language), action=CHOSEN, service_id=None,
-                          options=event.service_ids, score=100.0, kb_version=knowledge.version,
-                          reply="\n\n".join(messages), messages=messages, update_id=update_id, answers=answers,
-                          event_id=event_id, district=district)
-        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, knowledge.version,
+        return self._record_chosen(Decision(CHOSEN, None, event.service_ids, 100.0, event_id=event_id), messages,
+                                   knowledge.version, text=clean_question(question) or event.name.get(language),
+                                   channel=channel, user_id=user_id, chat_id=chat_id, language=language,
+                                   update_id=update_id, answers=answers, district=district)
+
+    def _record_chosen(self, decision: Decision, messages: tuple[str, ...], kb_version: str, *, text: str,
+                       channel: str, user_id: str, chat_id: str | None, language: str, update_id: int | None,
+                       answers: dict[str, bool] | None, district: str | None) -> Reply:
+        """Record the checklist of a picked service or life event as told, and the reply that carries it."""
+        inquiry = Inquiry(channel=channel, user_id=user_id, chat_id=chat_id, language=language, text=text,
+                          action=CHOSEN, service_id=decision.service_id, options=decision.options, score=100.0,
+                          kb_version=kb_version, reply="\n\n".join(messages), messages=messages,
+                          update_id=update_id, answers=answers, event_id=decision.event_id, district=district)
+        return Reply(decision, language, messages, self.ledger.record_inquiry(inquiry), None, kb_version,
                      tailored=bool(answers), district=district)
 
     def _messages(self, decision: Decision, knowledge: KnowledgeBase, language: str, fmt: str,
@@ -287,7 +288,7 @@ class Assistant:
         event_id = told.event_id if told else None
         if service is None and event_id is None:
             return None
-        office = (service.review.office if service and service.review else service.offices[0]) if service else None
+        office = service.owner_office if service else None
         report = ErrorReport(channel=channel, user_id=user_id, chat_id=chat_id, text=clean_question(text),
                              inquiry_id=inquiry_id, service_id=service_id, event_id=event_id, office_id=office,
                              kb_version=told.kb_version if told else knowledge.version,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from bot.answering.messages import message
 from bot.answering.offices import Stop, needs_district, where_to_go
 from bot.answering.tailoring import conditions_of
-from bot.knowledge.model import SIGNED_OFF, TEXT_CHECK, Document, Event, KnowledgeBase, Service
+from bot.knowledge.model import SIGNED_OFF, TEXT_CHECK, Document, Event, KnowledgeBase, Matter, Service
 
 # Part keys: the printable page gives documents tick boxes and offices an address block.
 TITLE, ANSWERS, ELIGIBILITY, DOCUMENTS, OFFICES, STEPS, LIMITS, FEES, ONLINE, BASIS, REFUSAL, FOOTER = (
@@ -145,8 +145,8 @@ class _Builder:
             lines.append(self.t(service.time_limit.notes))
         return lines
 
-    def condition_text(self, key: str, conditions, condition_id: str | None) -> str | None:
-        condition = next((c for c in conditions if c.id == condition_id), None) if condition_id else None
+    def condition_text(self, key: str, owner: Service | Event, condition_id: str | None) -> str | None:
+        condition = owner.condition(condition_id) if condition_id else None
         if condition is None or condition_id in self.answers:
             return None
         return self.m(key, question=self.t(condition.question))
@@ -180,8 +180,8 @@ def service_checklist(service: Service, knowledge: KnowledgeBase, language: str,
     for document in service.documents:
         if not document.applies(b.answers) or not (document.in_force(b.today) or document.scheduled_after(b.today)):
             continue
-        condition = b.condition_text("condition.if", service.conditions, document.condition) or \
-            b.condition_text("condition.unless", service.conditions, document.unless)
+        condition = b.condition_text("condition.if", service, document.condition) or \
+            b.condition_text("condition.unless", service, document.unless)
         documents.append(b.document(len(documents) + 1, document, condition))
     parts = [Part(TITLE, "", (Item(head=b.t(service.name)),)), b.answered(service.conditions),
              Part(ELIGIBILITY, b.m("section.eligibility"), (Item(text=b.t(service.eligibility)),)),
@@ -214,8 +214,8 @@ def event_checklist(event: Event, knowledge: KnowledgeBase, language: str, *, an
     step_items = []
     for number, (step, service) in enumerate(zip(steps, services, strict=True), 1):
         office = knowledge.offices[service.offices[0]]
-        notes = [b.condition_text("condition.step", event.conditions, step.condition),
-                 b.condition_text("condition.step_unless", event.conditions, step.unless),
+        notes = [b.condition_text("condition.step", event, step.condition),
+                 b.condition_text("condition.step_unless", event, step.unless),
                  (f"（{b.t(step.note)}）" if language == "zh" else f" ({b.t(step.note)})") if step.note else None]
         step_items.append(Item(head=b.t(service.name), number=number,
                                text=f" — {b.t(office.name)}" + "".join(" " + n for n in notes if n)))
@@ -235,6 +235,22 @@ def event_checklist(event: Event, knowledge: KnowledgeBase, language: str, *, an
     parts.append(Part(FOOTER, "", (Item(text=b.m("event.footer", event=b.t(event.name), version=knowledge.version)),)))
     sources = tuple(dict.fromkeys(line for s in services for line in b.sources(s)))
     return Checklist(b.t(event.name), tuple(p for p in parts if p), sources, language, knowledge.version)
+
+
+def referral_checklist(matter: Matter, knowledge: KnowledgeBase, language: str, *, case_id: int, due: str | None,
+                       district: str | None = None) -> Checklist:
+    """A matter the knowledge base has no checklist for: who handles it, where, and that a person will follow up."""
+    b = _Builder(knowledge, language, None, None, district)
+    name = b.t(matter.name)
+    lead = b.m("refer.lead", name=name, case_id=case_id, due=due) if due else \
+        b.m("refer.lead_offline", name=name, case_id=case_id)
+    items = [Item(head=name), Item(text=lead)]
+    items += [b.office(stop) for stop in where_to_go((matter.office,), knowledge, district)]
+    if matter.online:
+        items.append(Item(text=b.m("refer.online", text=b.t(matter.online)), link=matter.online_url))
+    if matter.sibling and matter.sibling in knowledge.services:
+        items.append(Item(text=b.m("refer.sibling", service=b.t(knowledge.services[matter.sibling].name))))
+    return Checklist(name, (Part("refer", "", tuple(items)),), (), language, knowledge.version)
 
 
 def _merged_documents(b: _Builder, services: list[Service]) -> tuple[Item, ...]:

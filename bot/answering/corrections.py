@@ -16,16 +16,15 @@ from bot.answering.messages import message
 from bot.knowledge.diff import KnowledgeDiff
 from bot.knowledge.model import KnowledgeBase, Service, Text
 from bot.records.ledger import Ledger
-from bot.records.rows import Correction, Inquiry
+from bot.records.rows import WEB, Correction, Inquiry
 
-# The fields a citizen acts on; aliases, examples and provenance change nothing at the counter.
-FACT_FIELDS = ("eligibility", "documents", "offices", "steps", "time_limit", "fees", "online", "legal_basis",
-               "refusal_reasons", "appeal")
+# The fields a citizen acts on (aliases, examples and provenance change nothing at the counter), with
+# the checklist section that shows each.
 FIELD_NAMES = {"eligibility": "section.eligibility", "documents": "section.documents", "offices": "section.offices",
                "steps": "section.steps", "time_limit": "section.time_limit", "fees": "section.fees",
                "online": "section.online", "legal_basis": "section.legal_basis",
                "refusal_reasons": "section.refusal", "appeal": "section.refusal"}
-WEB_PREFIX = "web:"  # chat ids of web sessions (bot.web)
+FACT_FIELDS = tuple(FIELD_NAMES)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def send(ledger: Ledger, knowledge: KnowledgeBase, correction: Correction, since
             continue  # told already
         language = inquiry.language or "zh"
         text = notice(correction, service, inquiry, language)
-        if inquiry.chat_id.startswith(WEB_PREFIX):
+        if inquiry.channel == WEB:
             ledger.post_to_inbox(inquiry.chat_id, "correction", text=text)
         else:
             button = {"text": message("correction.button", language), "callback_data": f"svc:{correction.service_id}"}

@@ -38,14 +38,13 @@ from bot.answering import smalltalk
 from bot.answering.places import HOME_CITY, PLACEHOLDER, PlaceFinder, Places
 from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
-from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.model import MATTER_PREFIX, KnowledgeBase
 
 ANSWER, CLARIFY, ESCALATE, REFER, SMALLTALK = "answer", "clarify", "escalate", "refer", "smalltalk"
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
 NAMED_PHRASE = 80.0  # a service named with words in between ("宝宝刚出生一个月，怎么上户口")
 MAX_TARGETS = 40  # targets kept per question: decisions look at the top few, explanations at five
 EVENT_PREFIX = "event:"  # events are scored alongside services under this prefix
-MATTER_PREFIX = "matter:"  # and so are the catalogue's matters
 # Characters of words that name no service by themselves: 证, 登记, 备案, 办理, 申请, 补, 换.
 GENERIC_CHARACTERS = frozenset("证登记备案办理申请补换")
 # Characters that turn a phrase's meaning around or name what is done to a thing (补 replace, 换

@@ -19,11 +19,8 @@ PLURAL = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
 
 
 def message(key: str, language: str, **values) -> str:
-    """A sentence from bot/messages.yaml in the given language, with placeholders filled."""
+    """A sentence from bot/answering/messages.yaml in the given language, with placeholders filled."""
     entry = _catalogue()[key]
     template = entry.get(language) or entry["zh"]
     template = PLURAL.sub(lambda m: m.group(2) if values.get(m.group(1)) == 1 else m.group(3), template)
-    if "|" in template:  # "singular|plural" in English
-        singular, plural = template.split("|", 1)
-        template = singular if values.get("n") == 1 else plural
     return template.format(**values)

@@ -42,10 +42,11 @@ class Checked:
     matcher: object | None = None
 
 
-def check_in_child(directory: Path, thresholds: Thresholds, limits: ReloadLimits) -> Checked:
-    """Validate and build `directory` in a child process within `limits`."""
+def check_in_child(directory: Path, thresholds: Thresholds, limits: ReloadLimits, *, quality: bool = True) -> Checked:
+    """Validate and build `directory` in a child process within `limits` (with the matcher's quality warnings)."""
     directory = Path(directory).resolve()
-    request = pickle.dumps({"directory": directory, "thresholds": thresholds, "memory_mb": limits.memory_mb})
+    request = pickle.dumps({"directory": directory, "thresholds": thresholds, "memory_mb": limits.memory_mb,
+                            "quality": quality})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
     try:
         done = subprocess.run([sys.executable, "-m", "bot.answering.reloading"], input=request, capture_output=True,
@@ -88,7 +89,7 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _check(directory: Path, thresholds: Thresholds) -> Checked:
+def _check(directory: Path, thresholds: Thresholds, quality: bool) -> Checked:
     """In the child: every check, and when there is no error the knowledge base and its matcher."""
     from bot.answering.matching import Matcher
     from bot.answering.quality import quality_warnings
@@ -100,14 +101,15 @@ def _check(directory: Path, thresholds: Thresholds) -> Checked:
         return Checked(False, checked.problems)
     knowledge = build_knowledge(directory, checked.raw, checked.version)
     matcher = Matcher(knowledge, thresholds)
-    return Checked(True, checked.problems + quality_warnings(directory, checked, matcher), knowledge, matcher)
+    warnings = quality_warnings(directory, checked, matcher) if quality else []
+    return Checked(True, checked.problems + warnings, knowledge, matcher)
 
 
 def main() -> None:
     request = pickle.loads(sys.stdin.buffer.read())
     try:
         _limit_memory(request["memory_mb"])
-        result = pickle.dumps(_check(request["directory"], request["thresholds"]))
+        result = pickle.dumps(_check(request["directory"], request["thresholds"], request["quality"]))
     except MemoryError:
         os._exit(MEMORY_EXIT)
     sys.stdout.buffer.write(result)

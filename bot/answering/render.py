@@ -11,15 +11,20 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from bot.answering.checklist import DOCUMENTS, Checklist, Item, Part, _Builder, event_checklist, service_checklist
+from bot.answering.checklist import (
+    DOCUMENTS,
+    Checklist,
+    Item,
+    event_checklist,
+    referral_checklist,
+    service_checklist,
+)
 from bot.answering.messages import message
-from bot.answering.offices import where_to_go
 from bot.config import TELEGRAM_MESSAGE_LIMIT
-from bot.knowledge.model import Event, KnowledgeBase, Matter, Service
+from bot.knowledge.model import MATTER_PREFIX, Event, KnowledgeBase, Matter, Service
 
 TELEGRAM_LIMIT = TELEGRAM_MESSAGE_LIMIT
 HTML, PLAIN = "html", "text"
-MATTER_OPTION = "matter:"  # clarification options that are catalogue matters (see bot.answering.matching)
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,8 @@ def _hard_wrap(text: str, limit: int) -> list[str]:
 
 def option_name(option: str, knowledge: KnowledgeBase, language: str) -> str:
     """The name of a clarification option: a service, or a catalogue matter ("matter:<id>")."""
-    if option.startswith(MATTER_OPTION):
-        return knowledge.matters[option[len(MATTER_OPTION):]].name.get(language)
+    if option.startswith(MATTER_PREFIX):
+        return knowledge.matters[option.removeprefix(MATTER_PREFIX)].name.get(language)
     return knowledge.services[option].name.get(language)
 
 
@@ -159,17 +164,4 @@ def render_note(key: str, language: str, fmt: str = HTML, **values) -> str:
 def render_referral(matter: Matter, knowledge: KnowledgeBase, language: str, fmt: str = HTML, *, case_id: int,
                     due: str | None, district: str | None = None) -> list[str]:
     """A matter the knowledge base has no checklist for: who handles it, where, and that a person will follow up."""
-    b = _Builder(knowledge, language, None, None, district)
-    name = matter.name.get(language)
-    lead = message("refer.lead", language, name=name, case_id=case_id, due=due) if due else \
-        message("refer.lead_offline", language, name=name, case_id=case_id)
-    items = [Item(head=name), Item(text=lead)]
-    items += [b.office(stop) for stop in where_to_go((matter.office,), knowledge, district)]
-    if matter.online:
-        items.append(Item(text=message("refer.online", language, text=matter.online.get(language)),
-                          link=matter.online_url))
-    if matter.sibling and matter.sibling in knowledge.services:
-        items.append(Item(text=message("refer.sibling", language,
-                                       service=knowledge.services[matter.sibling].name.get(language))))
-    checklist = Checklist(name, (Part("refer", "", tuple(items)),), (), language, knowledge.version)
-    return render(checklist, fmt)
+    return render(referral_checklist(matter, knowledge, language, case_id=case_id, due=due, district=district), fmt)

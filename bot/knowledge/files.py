@@ -14,7 +14,6 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -48,32 +47,25 @@ def knowledge_files(directory: Path) -> list[Path]:
                                                for path in sorted((directory / folder).glob("*.yaml"))]
 
 
-def _order(relative: str) -> tuple[int, str]:
-    """The order of knowledge_files(): top-level files, then each of SUBFOLDERS."""
-    folder = relative.split("/", 1)[0] if "/" in relative else ""
-    return (SUBFOLDERS.index(folder) + 1 if folder in SUBFOLDERS else 0), relative
-
-
-def version_of(files: Iterable[tuple[str, bytes]]) -> str:
-    """A short hash of (relative path, bytes) pairs: the knowledge-base version recorded with answers."""
+def content_version(directory: Path, read: dict[str, bytes] | None = None) -> str:
+    """A short hash of every knowledge file's relative path and bytes: the knowledge-base version recorded with
+    answers. Files in `read` (relative path -> the bytes a check parsed) count as read then; the others as they
+    are now (the watcher compares this with the version being served)."""
     digest = hashlib.sha256()
-    for relative, data in sorted(files, key=lambda item: _order(item[0])):
+    for path in knowledge_files(directory):
+        relative = path.relative_to(directory).as_posix()
+        if read and relative in read:
+            data = read[relative]
+        else:
+            try:
+                data = read_limited(path)
+            except (UnsafeYaml, OSError) as exc:
+                data = str(exc).encode()
         digest.update(relative.encode())
         digest.update(b"\0")
         digest.update(data)
         digest.update(b"\0")
     return digest.hexdigest()[:12]
-
-
-def content_version(directory: Path) -> str:
-    """The version of the files as they are now (the watcher compares it with the version being served)."""
-    files = []
-    for path in knowledge_files(directory):
-        try:
-            files.append((path.relative_to(directory).as_posix(), read_limited(path)))
-        except (UnsafeYaml, OSError) as exc:
-            files.append((path.relative_to(directory).as_posix(), str(exc).encode()))
-    return version_of(files)
 
 
 def read_limited(path: Path, limit: int = KNOWLEDGE_FILE_LIMIT) -> bytes:

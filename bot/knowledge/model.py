@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.knowledge.calendar import LocalCalendar
 
 LANGUAGES = ("zh", "en")
+# How a catalogue matter is named where services are (families' members, scores, options): "matter:<id>".
+MATTER_PREFIX = "matter:"
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,11 @@ class Service:
     def condition(self, condition_id: str) -> Condition | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
 
+    @property
+    def owner_office(self) -> str:
+        """The office that answers for the entry: the one that reviews it, else the lead office."""
+        return self.review.office if self.review else self.offices[0]
+
 
 @dataclass(frozen=True)
 class Matter:
@@ -321,7 +328,6 @@ class KnowledgeBase:
     documents: dict[str, DocumentKind] = field(default_factory=dict)
     local_offices: dict[tuple[str, str], Office] = field(default_factory=dict)  # (type, district) -> office
     calendar: LocalCalendar = field(default_factory=LocalCalendar)  # calendar.yaml
-    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def services_in(self, category_id: str) -> list[Service]:
         return [s for s in self.services.values() if s.category == category_id]
@@ -332,6 +338,3 @@ class KnowledgeBase:
     def local_office(self, office_type: str, district: str | None) -> Office | None:
         """The concrete office of a type in a district ("洪山区婚姻登记处"), if the knowledge base has one."""
         return self.local_offices.get((office_type, district)) if district else None
-
-    def district_offices(self, district: str) -> list[Office]:
-        return [o for (_, d), o in self.local_offices.items() if d == district]

@@ -28,7 +28,7 @@ def review_status(knowledge: KnowledgeBase, today: dt.date) -> dict[str, OfficeR
     """Per office (the review's office, else the service's lead office), where each of its entries stands."""
     offices: dict[str, OfficeReview] = defaultdict(lambda: OfficeReview(""))
     for service in knowledge.services.values():
-        office_id = service.review.office if service.review else service.offices[0]
+        office_id = service.owner_office
         status = offices[office_id]
         status.office_id = office_id
         review = service.review

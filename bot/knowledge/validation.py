@@ -20,7 +20,8 @@ import fastjsonschema
 import yaml
 
 from bot.knowledge.calendar import CALENDAR_FILE, calendar_problems
-from bot.knowledge.files import UnsafeYaml, construct, decode, read_limited, safe_compose, version_of
+from bot.knowledge.files import UnsafeYaml, construct, content_version, decode, read_limited, safe_compose
+from bot.knowledge.model import MATTER_PREFIX
 
 ERROR, WARNING = "error", "warning"
 PHONE = re.compile(r"^(?:\d{3,4}-\d{7,8}(?:-\d{1,6})?|\d{3,5}|1\d{10}|400-?\d{3}-?\d{4})$")
@@ -310,18 +311,7 @@ class _Checker:
                          f"the document '{document['id']}' is in documents.yaml but no service asks for it; remove it "
                          "or refer to it from the services that need it.")
         self.raw.calendar = self._check_calendar()
-        return Checked(self.raw, self.problems, self._version())
-
-    def _version(self) -> str:
-        """The hash of the bytes that were parsed, plus any other top-level file as it is (read once, now)."""
-        files = dict(self.read)
-        for path in self.directory.glob("*.yaml"):
-            if path.name not in files:
-                try:
-                    files[path.name] = read_limited(path)
-                except (UnsafeYaml, OSError) as exc:
-                    files[path.name] = str(exc).encode()
-        return version_of(files.items())
+        return Checked(self.raw, self.problems, content_version(self.directory, self.read))
 
     def _check_events(self, service_ids: set[str]) -> None:
         sources = {}
@@ -568,8 +558,8 @@ class _Checker:
         owner: dict[str, str] = {}
         for i, family in enumerate(families):
             for j, sid in enumerate(family.get("services", ())):
-                matter = sid.removeprefix("matter:")
-                if sid not in service_ids and not (sid.startswith("matter:") and matter in self.matter_ids):
+                matter = sid.removeprefix(MATTER_PREFIX)
+                if sid not in service_ids and not (sid.startswith(MATTER_PREFIX) and matter in self.matter_ids):
                     self.add(ERROR, source, ("families", i, "services", j), family["id"],
                              f"family '{family['id']}' names the service '{sid}', which does not exist; fix the "
                              "spelling or remove it.")
