@@ -16,7 +16,7 @@ from bot.answering.messages import message
 from bot.knowledge.diff import KnowledgeDiff
 from bot.knowledge.model import KnowledgeBase, Service, Text
 from bot.records.ledger import Ledger
-from bot.records.rows import WEB, Correction, Inquiry
+from bot.records.rows import DESK, WEB, Correction, Inquiry
 
 # The fields a citizen acts on (aliases, examples and provenance change nothing at the counter), with
 # the checklist section that shows each.
@@ -60,8 +60,10 @@ def prepare(ledger: Ledger, previous: KnowledgeBase, current: KnowledgeBase, dif
 
 
 def recipients(ledger: Ledger, correction: Correction, since: dt.datetime) -> list[Inquiry]:
-    """The latest answer per chat about the service from an older version, not yet told of this correction."""
-    return ledger.told_before(correction.service_id, correction.new_version, since)
+    """The latest answer per chat about the service from an older version, not yet told of this correction.
+    A counter visit is recorded as told too, but has no chat to send a notice to."""
+    return [inquiry for inquiry in ledger.told_before(correction.service_id, correction.new_version, since)
+            if inquiry.channel != DESK]
 
 
 def send(ledger: Ledger, knowledge: KnowledgeBase, correction: Correction, since: dt.datetime) -> int:
