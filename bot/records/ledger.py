@@ -317,8 +317,18 @@ class Ledger:
                                      list(row.values()))
             return cursor.lastrowid
 
-    def _rows(self, table: str, where: str | None = None, args: list | None = None, **options) -> list[dict]:
-        return list(self.db[table].rows_where(where, args, **options))
+    def _rows(self, table: str, where: str | None = None, args: list | None = None, *, order_by: str | None = None,
+              limit: int | None = None) -> list[dict]:
+        """A plain SELECT: sqlite-utils' rows_where() asks sqlite_master whether the table exists on every call,
+        and every message reads through here."""
+        sql = f"SELECT * FROM [{table}]"
+        if where is not None:
+            sql += f" WHERE {where}"
+        if order_by is not None:
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return list(self.db.query(sql, args or []))
 
     def _first(self, record, table: str, where: str, args: list, **options):
         rows = self._rows(table, where, args, limit=1, **options)
@@ -335,9 +345,7 @@ class Ledger:
         return [Inquiry.from_row(r) for r in self._rows("inquiries", "case_id = ?", [case_id], order_by="id")]
 
     def record_feedback(self, inquiry_id: int, user_id: str, value: str) -> None:
-        with self._write():
-            self.db["feedback"].insert({"inquiry_id": inquiry_id, "at": iso(self.now()), "user_id": user_id,
-                                        "value": value})
+        self._insert("feedback", {"inquiry_id": inquiry_id, "at": iso(self.now()), "user_id": user_id, "value": value})
 
     # -- cases -------------------------------------------------------------------------
 
@@ -358,7 +366,7 @@ class Ledger:
         with self._write():
             case_id = max(self.case_numbers.read(), self._highest_case()) + 1
             self.case_numbers.write(case_id)  # before the commit: a crash leaves a gap, never a repeat
-            self.db["cases"].insert({
+            self._insert("cases", {
                 "id": case_id, "opened_at": now, "channel": channel, "user_id": user_id, "chat_id": chat_id,
                 "language": language,
                 "question": question, "inquiry_id": inquiry_id, "guesses": json.dumps(list(guesses)),
@@ -405,8 +413,8 @@ class Ledger:
                 self.db["cases"].update(case_id, changes)
 
     def _event(self, case_id: int, kind: str, actor: str, detail: dict | None) -> None:
-        self.db["case_events"].insert({"case_id": case_id, "at": iso(self.now()), "kind": kind, "actor": actor,
-                                       "detail": self.scrub(json.dumps(detail or {}, ensure_ascii=False))})
+        self._insert("case_events", {"case_id": case_id, "at": iso(self.now()), "kind": kind, "actor": actor,
+                                     "detail": self.scrub(json.dumps(detail or {}, ensure_ascii=False))})
 
     def claim_case(self, case_id: int, staff_id: str, staff_name: str) -> bool:
         """Make staff the owner if nobody owns the open case yet. Exactly one of two racing claims wins."""
@@ -457,7 +465,7 @@ class Ledger:
         })
 
     def outbox_message(self, message_id: int) -> OutboxMessage:
-        return OutboxMessage.from_row(self.db["outbox"].get(message_id))
+        return OutboxMessage.from_row(self._rows("outbox", "id = ?", [message_id])[0])
 
     def due_messages(self, limit: int = 100) -> list[OutboxMessage]:
         return [OutboxMessage.from_row(r) for r in self._rows("outbox", "status = ? AND next_try_at <= ?",
@@ -478,7 +486,7 @@ class Ledger:
 
     def mark_sent(self, row_id: int, message_id: int | None) -> None:
         with self._write():
-            row = self.db["outbox"].get(row_id)
+            row = self._rows("outbox", "id = ?", [row_id])[0]
             self.db.execute("UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, attempts = attempts + 1 "
                             "WHERE id = ?", [SENT, iso(self.now()), message_id, row_id])
             if row["case_id"] and message_id:
@@ -490,14 +498,14 @@ class Ledger:
 
     def mark_retry(self, row_id: int, error: str, next_try_at: dt.datetime) -> None:
         with self._write():
-            row = self.db["outbox"].get(row_id)
+            row = self._rows("outbox", "id = ?", [row_id])[0]
             self.db["outbox"].update(row_id, {"attempts": row["attempts"] + 1, "last_error": self.scrub(error)[:500],
                                               "next_try_at": iso(next_try_at)})
 
     def mark_undeliverable(self, row_id: int, error: str) -> None:
         error = self.scrub(error)
         with self._write():
-            row = self.db["outbox"].get(row_id)
+            row = self._rows("outbox", "id = ?", [row_id])[0]
             self.db["outbox"].update(row_id, {"status": UNDELIVERABLE, "attempts": row["attempts"] + 1,
                                               "last_error": error[:500]})
             if row["case_id"]:
@@ -632,8 +640,8 @@ class Ledger:
                             [before])
             counts = {"inquiries": inquiries, "cases": cases, "case_events": events, "feedback": feedback,
                       "updates": updates, "outbox": outbox, "web_inbox": inbox}
-            self.db["purges"].insert({"at": iso(self.now()), "actor": actor, "cutoff": before,
-                                      "counts": json.dumps(counts)})
+            self._insert("purges", {"at": iso(self.now()), "actor": actor, "cutoff": before,
+                                    "counts": json.dumps(counts)})
         return counts
 
     def inquiry_facts_since(self, since: dt.datetime) -> list[Inquiry]:
