@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.config import BusinessHours
 from bot.records.ledger import Ledger, iso
-from bot.records.rows import OPEN, Case, CaseEvent
+from bot.records.rows import CLOSED, OPEN, Case, CaseEvent
 from bot.records.workdays import WorkingTime
 
 # -- case rules ---------------------------------------------------------------------------
@@ -65,7 +65,6 @@ class CaseDesk:
     def __init__(self, ledger: Ledger, business: BusinessHours, *, unclaimed_minutes: float = 30.0,
                  warn_fraction: float = 0.8, working_time: Callable[[], WorkingTime] | None = None):
         self.ledger = ledger
-        self.business = business
         # The working time of the live knowledge base (its calendar.yaml); without one, the official calendar only.
         fixed = WorkingTime(business)
         self.working_time = working_time or (lambda: fixed)
@@ -154,7 +153,7 @@ class CaseDesk:
             return Outcome(NOT_OWNER, case)
         with self.ledger.transaction():
             self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason, "update_id": update_id},
-                                  changes={"status": "closed", "closed_at": iso(self.ledger.now())})
+                                  changes={"status": CLOSED, "closed_at": iso(self.ledger.now())})
             if case.on_the_web:  # the page shows the closing and asks for a rating
                 self.ledger.post_to_inbox(case.user_id, "closed", case_id=case_id)
         return Outcome(OK, self.get(case_id))

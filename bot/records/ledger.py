@@ -28,7 +28,6 @@ import sqlite_utils
 
 from bot.config import LEDGER_BUSY_TIMEOUT_MS
 from bot.records.rows import (
-    CLOSED,
     OPEN,
     PENDING,
     SENT,
@@ -45,12 +44,11 @@ from bot.records.rows import (
     OutboxMessage,
     StoredUpdate,
     WebSession,
-    parse_iso,
 )
 
 Clock = Callable[[], dt.datetime]
-__all__ = ["CLOSED", "OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "LedgerError", "LedgerLost", "iso",
-           "parse_iso", "utc_now"]
+__all__ = ["OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "LedgerError", "LedgerLost", "iso",
+           "utc_now"]
 
 
 def utc_now() -> dt.datetime:
@@ -223,13 +221,13 @@ class Ledger:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             before = os.stat(self.path) if os.path.exists(self.path) else None
             self.db = sqlite_utils.Database(self.path)
+            # Before WAL mode, which may wait for another writer (an in-memory ledger has nobody to wait for).
             self.db.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
             self.db.enable_wal()
             after = os.stat(self.path)
             if before is not None and (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
                 raise LedgerLost(f"The ledger file {self.path} was replaced while it was being opened; start again.")
             self.identity = (after.st_dev, after.st_ino)
-        self.db.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed row
 
     def check_file(self) -> None:
@@ -467,10 +465,6 @@ class Ledger:
     def outbox_message(self, message_id: int) -> OutboxMessage:
         return OutboxMessage.from_row(self._rows("outbox", "id = ?", [message_id])[0])
 
-    def due_messages(self, limit: int = 100) -> list[OutboxMessage]:
-        return [OutboxMessage.from_row(r) for r in self._rows("outbox", "status = ? AND next_try_at <= ?",
-                                                               [PENDING, iso(self.now())], order_by="id", limit=limit)]
-
     def next_message(self, chat_id: str | int) -> OutboxMessage | None:
         """The oldest pending message to a chat: a chat's messages go out in the order they were queued."""
         return self._first(OutboxMessage, "outbox", "status = ? AND chat_id = ?", [PENDING, str(chat_id)],
@@ -552,11 +546,6 @@ class Ledger:
         where, args = ("status = ?", [status]) if status else (None, None)
         return [ErrorReport.from_row(r) for r in self._rows("error_reports", where, args, order_by="id")]
 
-    def resolve_error_report(self, report_id: int, actor: str) -> bool:
-        with self.db.atomic():
-            return self.db.execute("UPDATE error_reports SET status = 'resolved', resolved_at = ?, resolved_by = ? "
-                                   "WHERE id = ? AND status = 'open'", [iso(self.now()), actor, report_id]).rowcount == 1
-
     def record_correction(self, service_id: str, old_version: str | None, new_version: str, changes: list[dict],
                           actor: str) -> int:
         return self._insert("corrections", {"at": iso(self.now()), "service_id": service_id, "old_version": old_version,
@@ -579,18 +568,14 @@ class Ledger:
 
     def record_notice(self, correction_id: int, inquiry: Inquiry) -> bool:
         """Remember that a chat was told of a correction; False when it was told already (once per chat and change)."""
-        with self.db.atomic():
+        with self._write():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO correction_notices (correction_id, chat_id, inquiry_id, at, channel) "
                 "VALUES (?, ?, ?, ?, ?)", [correction_id, inquiry.chat_id, inquiry.id, iso(self.now()), inquiry.channel])
             return cursor.rowcount == 1
 
-    def notices_of(self, correction_id: int) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM correction_notices WHERE correction_id = ?",
-                               [correction_id]).fetchone()[0]
-
     def mark_correction_notified(self, correction_id: int) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db.execute("UPDATE corrections SET notified_at = ? WHERE id = ?", [iso(self.now()), correction_id])
 
     def post_to_inbox(self, user_id: str, kind: str, *, case_id: int | None = None, text: str | None = None,
