@@ -208,6 +208,7 @@ class CaseDesk:
     def alerts(self, now: dt.datetime) -> list[Alert]:
         """Cases needing a reminder, a deadline warning or an overdue alert, each at most once."""
         result = []
+        clock = self.working_time()
         for case in self.ledger.cases(OPEN):
             if case.owner_id is None and not case.reminded_at and \
                     now - case.opened_at >= dt.timedelta(minutes=self.unclaimed_minutes):
@@ -218,10 +219,10 @@ class CaseDesk:
                 if not case.overdue_at:
                     result.append(Alert("overdue", case))
                 continue
-            clock = self.working_time()
+            if not case.owner_id or case.warned_at:
+                continue  # only an owner is warned, and once: no need to count business hours
             total = clock.between(case.opened_at, case.due_at)
-            used = clock.between(case.opened_at, now)
-            if case.owner_id and not case.warned_at and total and used / total >= self.warn_fraction:
+            if total and clock.between(case.opened_at, now) / total >= self.warn_fraction:
                 result.append(Alert("warning", case))
         return result
 
