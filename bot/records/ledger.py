@@ -542,9 +542,11 @@ class Ledger:
     def error_report(self, report_id: int) -> ErrorReport | None:
         return self._first(ErrorReport, "error_reports", "id = ?", [report_id])
 
-    def error_reports(self, status: str | None = None) -> list[ErrorReport]:
-        where, args = ("status = ?", [status]) if status else (None, None)
-        return [ErrorReport.from_row(r) for r in self._rows("error_reports", where, args, order_by="id")]
+    def error_reports(self, status: str | None = None, since: dt.datetime | None = None) -> list[ErrorReport]:
+        """Error reports, oldest first: all, or those with a status, made from a moment on."""
+        given = {sql: value for sql, value in (("status = ?", status), ("at >= ?", since and iso(since))) if value}
+        rows = self._rows("error_reports", " AND ".join(given) or None, list(given.values()), order_by="id")
+        return [ErrorReport.from_row(r) for r in rows]
 
     def record_correction(self, service_id: str, old_version: str | None, new_version: str, changes: list[dict],
                           actor: str) -> int:
@@ -590,8 +592,14 @@ class Ledger:
 
     # -- reading for reports and retention -------------------------------------------------
 
-    def inquiries_since(self, since: dt.datetime) -> list[Inquiry]:
-        return [Inquiry.from_row(r) for r in self._rows("inquiries", "at >= ?", [iso(since)], order_by="id")]
+    def inquiries_since(self, since: dt.datetime, actions: Iterable[str] | None = None) -> list[Inquiry]:
+        """Inquiries from a moment on, oldest first; only those with one of `actions` when given."""
+        where, args = "at >= ?", [iso(since)]
+        if actions is not None:
+            actions = list(actions)
+            where += f" AND action IN ({', '.join('?' * len(actions))})"
+            args += actions
+        return [Inquiry.from_row(r) for r in self._rows("inquiries", where, args, order_by="id")]
 
     def cases_since(self, since: dt.datetime) -> list[Case]:
         return [Case.from_row(r) for r in self._rows("cases", "opened_at >= ?", [iso(since)], order_by="id")]

@@ -81,9 +81,8 @@ def gap_questions(ledger: Ledger, since: dt.datetime, until: dt.datetime | None 
     for feedback in ledger.feedback_since(since):
         if feedback.value == "ask_person" and feedback.at <= until:
             add(ledger.inquiry(feedback.inquiry_id), "ask_person")
-    for row in ledger.inquiries_since(since):
-        if row.action in ("escalate", "refer"):
-            add(row, row.action)
+    for row in ledger.inquiries_since(since, actions=("escalate", "refer")):
+        add(row, row.action)
     return sorted(found, key=lambda q: q.inquiry_id)
 
 

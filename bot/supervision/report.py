@@ -254,8 +254,8 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
         day.cases += 1
         if (answer := _seconds_between(case.opened_at, case.first_reply_at)) is not None:
             day.first_answer_seconds.append(answer)
-    for report in ledger.error_reports():
-        if since <= report.at <= until:
+    for report in ledger.error_reports(since=since):
+        if since <= report.at <= until:  # since again: the ledger compares to the millisecond
             for tally in tallies(report.service_id or UNMATCHED):
                 tally.error_reports += 1
     versions = Counter(row.kb_version for row in inquiries)
