@@ -188,17 +188,16 @@ class CaseDesk:
     def cases_of(self, user_id: str) -> list[Case]:
         return self.ledger.cases_of_user(user_id)
 
-    def replies(self, case_id: int) -> list[CaseEvent]:
-        return [e for e in self.ledger.case_events(case_id) if e.kind == REPLIED]
+    def replies_seen(self, case_id: int) -> list[tuple[CaseEvent, bool]]:
+        """A case's staff answers, oldest first, each with whether the citizen was shown it already."""
+        events = self.ledger.case_events(case_id)
+        seen = {e.detail.get("event_id") for e in events if e.kind == REPLY_SHOWN}
+        return [(e, e.id in seen) for e in events if e.kind == REPLIED]
 
     def unseen_replies(self, user_id: str) -> list[tuple[Case, CaseEvent]]:
         """Staff answers to a citizen's cases that were not shown to them yet, oldest first."""
-        found = []
-        for case in self.cases_of(user_id):
-            events = self.ledger.case_events(case.id)
-            seen = {e.detail.get("event_id") for e in events if e.kind == REPLY_SHOWN}
-            found += [(case, e) for e in events if e.kind == REPLIED and e.id not in seen]
-        return found
+        return [(case, event) for case in self.cases_of(user_id)
+                for event, seen in self.replies_seen(case.id) if not seen]
 
     def mark_reply_seen(self, case_id: int, event_id: int, citizen: Citizen) -> None:
         self.ledger.add_event(case_id, REPLY_SHOWN, citizen.actor, {"event_id": event_id})
