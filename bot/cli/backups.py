@@ -55,7 +55,7 @@ def restore(backup_file, yes, database_path):
         if not yes:
             click.confirm(f"Replace {target} with {backup_file} ({cases} case(s))? What the ledger recorded after "
                           "the backup is lost.", abort=True)
-        restore_ledger(backup_file, target)
+        restore_ledger(backup_file, target, check=False)  # checked above
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored {target} from {backup_file} ({cases} case(s)). Start the bot again.")

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from bot.config import Config, ConfigError
-from bot.knowledge.loading import KnowledgeError
 
 KNOWLEDGE_OPTION = click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path), default=None,
                                 help="Knowledge base folder (default: KNOWLEDGE_DIR or the bundled knowledge/).")
@@ -31,7 +30,7 @@ def load_config(knowledge_dir=None, database_path=None, telegram=False) -> Confi
 
 
 def load_knowledge_base(directory: Path):
-    from bot.knowledge.loading import load_knowledge
+    from bot.knowledge.loading import KnowledgeError, load_knowledge
 
     try:
         return load_knowledge(directory)
@@ -41,6 +40,7 @@ def load_knowledge_base(directory: Path):
 
 def open_assistant(config: Config):
     from bot.answering.assistant import Assistant, KnowledgeStore
+    from bot.knowledge.loading import KnowledgeError
 
     try:
         store = KnowledgeStore(config.knowledge_dir, config.thresholds)

@@ -191,15 +191,14 @@ class ConsoleChat:
         if not cases:
             self.say("console.cases_none")
         business = self.assistant.config.business_hours
-        unseen = {event.id for _, event in self.desk.unseen_replies(self.user_id)}
         for case in cases:
             status = message(f"console.status.{'open' if case.is_open else 'closed'}", self.reply_language)
             self.say("console.case_line", case_id=case.id, status=status, question=case.question,
                      due=local_time(case.due_at, business) if case.due_at else "—")
-            replies = self.desk.replies(case.id)
-            for event in replies:
+            replies = self.desk.replies_seen(case.id)
+            for event, seen in replies:
                 self.write("　" + self._reply_line(case.id, event.at, event.detail.get("text") or ""))
-                if event.id in unseen:
+                if not seen:
                     self.desk.mark_reply_seen(case.id, event.id, Citizen(self.user_id))
             if not replies:
                 self.say("console.no_reply_yet")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bot.cli.common import load_config
-from bot.knowledge.loading import KnowledgeError
 
 
 @click.command()
@@ -20,6 +19,7 @@ def run():
     """
     import asyncio
 
+    from bot.knowledge.loading import KnowledgeError
     from bot.logs import configure_logging
     from bot.records.lease import LeaseLost
     from bot.records.ledger import LedgerError, LedgerLost

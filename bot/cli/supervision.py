@@ -139,11 +139,12 @@ def purge(older_than, yes, database_path):
 
         python -m bot purge --older-than 365d --yes
     """
-    from bot.supervision.report import PURGE_MARKER, local_time
+    from bot.records.workdays import local_moments
+    from bot.supervision.report import PURGE_MARKER
 
     config = load_config(database_path=database_path)
     cutoff = parse_moment(older_than, "--older-than", config)
-    when = f"{local_time(cutoff, config.business_hours.timezone)} ({config.business_hours.timezone.key})"
+    when = local_moments(config.business_hours, cutoff)
     ledger = open_ledger(config, writable=True)
     try:
         if not yes:

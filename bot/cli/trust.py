@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
 
 import click
 
-from bot.cli.common import DATABASE_OPTION, KNOWLEDGE_OPTION, load_config, load_knowledge_base, parse_moment
+from bot.cli.common import (
+    DATABASE_OPTION,
+    KNOWLEDGE_OPTION,
+    load_config,
+    load_knowledge_base,
+    open_ledger,
+    parse_moment,
+)
 
 
 @click.command()
@@ -23,23 +31,25 @@ def review(knowledge_dir, database_path, as_json):
 
         python -m bot review
     """
-    from bot.knowledge.review import review_status
-    from bot.records.ledger import Ledger
+    from bot.knowledge.review import OfficeReview, review_status
 
     config = load_config(knowledge_dir, database_path)
     knowledge = load_knowledge_base(config.knowledge_dir)
     status = review_status(knowledge, dt.date.today())
-    reports = Ledger(config.database_path).error_reports("open") if Path(config.database_path).is_file() else []
+    reports = []
+    if Path(config.database_path).is_file():  # no ledger yet: nobody reported anything
+        with contextlib.closing(open_ledger(config)) as ledger:
+            reports = ledger.error_reports("open")
     for report in reports:
-        status.setdefault(report.office_id or "unknown", None)
+        office_id = report.office_id or "unknown"
+        status.setdefault(office_id, OfficeReview(office_id))
     rows = []
     for office_id, item in status.items():
         office = knowledge.offices.get(office_id)
         mine = [r for r in reports if (r.office_id or "unknown") == office_id]
         rows.append({"office": office_id, "name": office.name.zh if office else office_id,
-                     "signed_off": item.signed_off if item else [], "checked_not_signed": item.checked if item else [],
-                     "unverified": item.unverified if item else [], "unreviewed": item.unreviewed if item else [],
-                     "overdue": item.overdue if item else [], "unsourced": item.unsourced if item else [],
+                     "signed_off": item.signed_off, "checked_not_signed": item.checked, "unverified": item.unverified,
+                     "unreviewed": item.unreviewed, "overdue": item.overdue, "unsourced": item.unsourced,
                      "error_reports": [{"id": r.id, "service": r.service_id or r.event_id, "text": r.text,
                                         "at": r.at.isoformat()} for r in mine]})
     if as_json:
@@ -80,7 +90,6 @@ def corrections(knowledge_dir, database_path, since_text, old_dir, dry_run):
     """
     from bot.answering import corrections as notices
     from bot.knowledge.diff import diff_knowledge
-    from bot.records.ledger import Ledger
 
     config = load_config(knowledge_dir, database_path)
     knowledge = load_knowledge_base(config.knowledge_dir)
@@ -88,26 +97,26 @@ def corrections(knowledge_dir, database_path, since_text, old_dir, dry_run):
         click.echo(f"The ledger {config.database_path} does not exist yet: nobody has been told anything, so "
                    "there is nobody to correct.")
         return
-    ledger = Ledger(config.database_path)
-    since = parse_moment(since_text, "--since", config)
-    pending = []
-    if old_dir:
-        old = load_knowledge_base(old_dir)
-        pending = notices.prepare(ledger, old, knowledge, diff_knowledge(old, knowledge), since=since, actor="cli",
-                                  record=not dry_run)
-    recorded = [] if dry_run and old_dir else [c for c in ledger.corrections_since(since)]
-    items = [(p.correction, p.recipients) for p in pending] if dry_run else \
-        [(c, len(notices.recipients(ledger, c, since))) for c in recorded]
-    if not items:
-        click.echo(f"No corrections since {since.date().isoformat()}: nothing to tell anyone.")
-        return
-    for correction, count in items:
-        fields = ", ".join(change["field"] for change in correction.changes)
-        if dry_run:
-            click.echo(f"{correction.service_id} ({fields}): {count} citizen(s) would be told")
-        else:
-            queued = notices.send(ledger, knowledge, correction, since)
-            click.echo(f"{correction.service_id} ({fields}): {queued} notice(s) queued")
+    with contextlib.closing(open_ledger(config, writable=not dry_run)) as ledger:
+        since = parse_moment(since_text, "--since", config)
+        pending = []
+        if old_dir:
+            old = load_knowledge_base(old_dir)
+            pending = notices.prepare(ledger, old, knowledge, diff_knowledge(old, knowledge), since=since,
+                                      actor="cli", record=not dry_run)
+        # A dry run says how many would be told (prepare counted them); a real run, how many were queued.
+        items = [(p.correction, p.recipients) for p in pending] if dry_run else \
+            [(c, None) for c in ledger.corrections_since(since)]
+        if not items:
+            click.echo(f"No corrections since {since.date().isoformat()}: nothing to tell anyone.")
+            return
+        for correction, count in items:
+            fields = ", ".join(change["field"] for change in correction.changes)
+            if dry_run:
+                click.echo(f"{correction.service_id} ({fields}): {count} citizen(s) would be told")
+            else:
+                queued = notices.send(ledger, knowledge, correction, since)
+                click.echo(f"{correction.service_id} ({fields}): {queued} notice(s) queued")
 
 
 COMMANDS = (review, corrections)

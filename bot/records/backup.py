@@ -82,10 +82,12 @@ def check_backup(path: str | Path) -> int:
                           "`python -m bot backup`.") from None
 
 
-def restore_ledger(backup: str | Path, target: str | Path) -> None:
+def restore_ledger(backup: str | Path, target: str | Path, *, check: bool = True) -> None:
     """Replace the ledger at `target` with a backup (the bot must be stopped). The case-number file beside the
-    ledger is kept, so case numbers issued after the backup are not issued again."""
-    check_backup(backup)
+    ledger is kept, so case numbers issued after the backup are not issued again. check=False when the caller
+    ran check_backup already (it reads the whole file)."""
+    if check:
+        check_backup(backup)
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.config import BusinessHours
 from bot.records.ledger import Ledger, iso
-from bot.records.rows import OPEN, Case, CaseEvent
+from bot.records.rows import CLOSED, OPEN, Case, CaseEvent
 from bot.records.workdays import WorkingTime
 
 # -- case rules ---------------------------------------------------------------------------
@@ -65,7 +65,6 @@ class CaseDesk:
     def __init__(self, ledger: Ledger, business: BusinessHours, *, unclaimed_minutes: float = 30.0,
                  warn_fraction: float = 0.8, working_time: Callable[[], WorkingTime] | None = None):
         self.ledger = ledger
-        self.business = business
         # The working time of the live knowledge base (its calendar.yaml); without one, the official calendar only.
         fixed = WorkingTime(business)
         self.working_time = working_time or (lambda: fixed)
@@ -154,7 +153,7 @@ class CaseDesk:
             return Outcome(NOT_OWNER, case)
         with self.ledger.transaction():
             self.ledger.add_event(case_id, "closed", by.actor, {"reason": reason, "update_id": update_id},
-                                  changes={"status": "closed", "closed_at": iso(self.ledger.now())})
+                                  changes={"status": CLOSED, "closed_at": iso(self.ledger.now())})
             if case.on_the_web:  # the page shows the closing and asks for a rating
                 self.ledger.post_to_inbox(case.user_id, "closed", case_id=case_id)
         return Outcome(OK, self.get(case_id))
@@ -189,17 +188,16 @@ class CaseDesk:
     def cases_of(self, user_id: str) -> list[Case]:
         return self.ledger.cases_of_user(user_id)
 
-    def replies(self, case_id: int) -> list[CaseEvent]:
-        return [e for e in self.ledger.case_events(case_id) if e.kind == REPLIED]
+    def replies_seen(self, case_id: int) -> list[tuple[CaseEvent, bool]]:
+        """A case's staff answers, oldest first, each with whether the citizen was shown it already."""
+        events = self.ledger.case_events(case_id)
+        seen = {e.detail.get("event_id") for e in events if e.kind == REPLY_SHOWN}
+        return [(e, e.id in seen) for e in events if e.kind == REPLIED]
 
     def unseen_replies(self, user_id: str) -> list[tuple[Case, CaseEvent]]:
         """Staff answers to a citizen's cases that were not shown to them yet, oldest first."""
-        found = []
-        for case in self.cases_of(user_id):
-            events = self.ledger.case_events(case.id)
-            seen = {e.detail.get("event_id") for e in events if e.kind == REPLY_SHOWN}
-            found += [(case, e) for e in events if e.kind == REPLIED and e.id not in seen]
-        return found
+        return [(case, event) for case in self.cases_of(user_id)
+                for event, seen in self.replies_seen(case.id) if not seen]
 
     def mark_reply_seen(self, case_id: int, event_id: int, citizen: Citizen) -> None:
         self.ledger.add_event(case_id, REPLY_SHOWN, citizen.actor, {"event_id": event_id})
@@ -209,6 +207,7 @@ class CaseDesk:
     def alerts(self, now: dt.datetime) -> list[Alert]:
         """Cases needing a reminder, a deadline warning or an overdue alert, each at most once."""
         result = []
+        clock = self.working_time()
         for case in self.ledger.cases(OPEN):
             if case.owner_id is None and not case.reminded_at and \
                     now - case.opened_at >= dt.timedelta(minutes=self.unclaimed_minutes):
@@ -219,10 +218,10 @@ class CaseDesk:
                 if not case.overdue_at:
                     result.append(Alert("overdue", case))
                 continue
-            clock = self.working_time()
+            if not case.owner_id or case.warned_at:
+                continue  # only an owner is warned, and once: no need to count business hours
             total = clock.between(case.opened_at, case.due_at)
-            used = clock.between(case.opened_at, now)
-            if case.owner_id and not case.warned_at and total and used / total >= self.warn_fraction:
+            if total and clock.between(case.opened_at, now) / total >= self.warn_fraction:
                 result.append(Alert("warning", case))
         return result
 

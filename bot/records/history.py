@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
+from bot.records.workdays import zone_label
 
 UTC = ZoneInfo("UTC")
 
@@ -24,8 +25,7 @@ def _at(moment: dt.datetime | None, zone: ZoneInfo) -> str:
 
 
 def zone_line(zone: ZoneInfo) -> str:
-    offset = dt.datetime.now(zone).strftime("%z")
-    return f"Times in {zone.key} (UTC{offset[:3]}:{offset[3:]})"
+    return f"Times in {zone_label(zone)}"
 
 
 def _answered(inquiry: Inquiry, clip: int) -> str:

@@ -28,7 +28,6 @@ import sqlite_utils
 
 from bot.config import LEDGER_BUSY_TIMEOUT_MS
 from bot.records.rows import (
-    CLOSED,
     OPEN,
     PENDING,
     SENT,
@@ -45,12 +44,11 @@ from bot.records.rows import (
     OutboxMessage,
     StoredUpdate,
     WebSession,
-    parse_iso,
 )
 
 Clock = Callable[[], dt.datetime]
-__all__ = ["CLOSED", "OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "LedgerError", "LedgerLost", "iso",
-           "parse_iso", "utc_now"]
+__all__ = ["OPEN", "PENDING", "SENT", "UNDELIVERABLE", "Clock", "Ledger", "LedgerError", "LedgerLost", "iso",
+           "utc_now"]
 
 
 def utc_now() -> dt.datetime:
@@ -223,13 +221,13 @@ class Ledger:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             before = os.stat(self.path) if os.path.exists(self.path) else None
             self.db = sqlite_utils.Database(self.path)
+            # Before WAL mode, which may wait for another writer (an in-memory ledger has nobody to wait for).
             self.db.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
             self.db.enable_wal()
             after = os.stat(self.path)
             if before is not None and (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
                 raise LedgerLost(f"The ledger file {self.path} was replaced while it was being opened; start again.")
             self.identity = (after.st_dev, after.st_ino)
-        self.db.execute(f"PRAGMA busy_timeout = {LEDGER_BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed row
 
     def check_file(self) -> None:
@@ -317,8 +315,18 @@ class Ledger:
                                      list(row.values()))
             return cursor.lastrowid
 
-    def _rows(self, table: str, where: str | None = None, args: list | None = None, **options) -> list[dict]:
-        return list(self.db[table].rows_where(where, args, **options))
+    def _rows(self, table: str, where: str | None = None, args: list | None = None, *, order_by: str | None = None,
+              limit: int | None = None) -> list[dict]:
+        """A plain SELECT: sqlite-utils' rows_where() asks sqlite_master whether the table exists on every call,
+        and every message reads through here."""
+        sql = f"SELECT * FROM [{table}]"
+        if where is not None:
+            sql += f" WHERE {where}"
+        if order_by is not None:
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return list(self.db.query(sql, args or []))
 
     def _first(self, record, table: str, where: str, args: list, **options):
         rows = self._rows(table, where, args, limit=1, **options)
@@ -335,9 +343,7 @@ class Ledger:
         return [Inquiry.from_row(r) for r in self._rows("inquiries", "case_id = ?", [case_id], order_by="id")]
 
     def record_feedback(self, inquiry_id: int, user_id: str, value: str) -> None:
-        with self._write():
-            self.db["feedback"].insert({"inquiry_id": inquiry_id, "at": iso(self.now()), "user_id": user_id,
-                                        "value": value})
+        self._insert("feedback", {"inquiry_id": inquiry_id, "at": iso(self.now()), "user_id": user_id, "value": value})
 
     # -- cases -------------------------------------------------------------------------
 
@@ -358,7 +364,7 @@ class Ledger:
         with self._write():
             case_id = max(self.case_numbers.read(), self._highest_case()) + 1
             self.case_numbers.write(case_id)  # before the commit: a crash leaves a gap, never a repeat
-            self.db["cases"].insert({
+            self._insert("cases", {
                 "id": case_id, "opened_at": now, "channel": channel, "user_id": user_id, "chat_id": chat_id,
                 "language": language,
                 "question": question, "inquiry_id": inquiry_id, "guesses": json.dumps(list(guesses)),
@@ -405,8 +411,8 @@ class Ledger:
                 self.db["cases"].update(case_id, changes)
 
     def _event(self, case_id: int, kind: str, actor: str, detail: dict | None) -> None:
-        self.db["case_events"].insert({"case_id": case_id, "at": iso(self.now()), "kind": kind, "actor": actor,
-                                       "detail": self.scrub(json.dumps(detail or {}, ensure_ascii=False))})
+        self._insert("case_events", {"case_id": case_id, "at": iso(self.now()), "kind": kind, "actor": actor,
+                                     "detail": self.scrub(json.dumps(detail or {}, ensure_ascii=False))})
 
     def claim_case(self, case_id: int, staff_id: str, staff_name: str) -> bool:
         """Make staff the owner if nobody owns the open case yet. Exactly one of two racing claims wins."""
@@ -457,11 +463,7 @@ class Ledger:
         })
 
     def outbox_message(self, message_id: int) -> OutboxMessage:
-        return OutboxMessage.from_row(self.db["outbox"].get(message_id))
-
-    def due_messages(self, limit: int = 100) -> list[OutboxMessage]:
-        return [OutboxMessage.from_row(r) for r in self._rows("outbox", "status = ? AND next_try_at <= ?",
-                                                               [PENDING, iso(self.now())], order_by="id", limit=limit)]
+        return OutboxMessage.from_row(self._rows("outbox", "id = ?", [message_id])[0])
 
     def next_message(self, chat_id: str | int) -> OutboxMessage | None:
         """The oldest pending message to a chat: a chat's messages go out in the order they were queued."""
@@ -478,7 +480,7 @@ class Ledger:
 
     def mark_sent(self, row_id: int, message_id: int | None) -> None:
         with self._write():
-            row = self.db["outbox"].get(row_id)
+            row = self._rows("outbox", "id = ?", [row_id])[0]
             self.db.execute("UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, attempts = attempts + 1 "
                             "WHERE id = ?", [SENT, iso(self.now()), message_id, row_id])
             if row["case_id"] and message_id:
@@ -490,14 +492,14 @@ class Ledger:
 
     def mark_retry(self, row_id: int, error: str, next_try_at: dt.datetime) -> None:
         with self._write():
-            row = self.db["outbox"].get(row_id)
+            row = self._rows("outbox", "id = ?", [row_id])[0]
             self.db["outbox"].update(row_id, {"attempts": row["attempts"] + 1, "last_error": self.scrub(error)[:500],
                                               "next_try_at": iso(next_try_at)})
 
     def mark_undeliverable(self, row_id: int, error: str) -> None:
         error = self.scrub(error)
         with self._write():
-            row = self.db["outbox"].get(row_id)
+            row = self._rows("outbox", "id = ?", [row_id])[0]
             self.db["outbox"].update(row_id, {"status": UNDELIVERABLE, "attempts": row["attempts"] + 1,
                                               "last_error": error[:500]})
             if row["case_id"]:
@@ -540,14 +542,11 @@ class Ledger:
     def error_report(self, report_id: int) -> ErrorReport | None:
         return self._first(ErrorReport, "error_reports", "id = ?", [report_id])
 
-    def error_reports(self, status: str | None = None) -> list[ErrorReport]:
-        where, args = ("status = ?", [status]) if status else (None, None)
-        return [ErrorReport.from_row(r) for r in self._rows("error_reports", where, args, order_by="id")]
-
-    def resolve_error_report(self, report_id: int, actor: str) -> bool:
-        with self.db.atomic():
-            return self.db.execute("UPDATE error_reports SET status = 'resolved', resolved_at = ?, resolved_by = ? "
-                                   "WHERE id = ? AND status = 'open'", [iso(self.now()), actor, report_id]).rowcount == 1
+    def error_reports(self, status: str | None = None, since: dt.datetime | None = None) -> list[ErrorReport]:
+        """Error reports, oldest first: all, or those with a status, made from a moment on."""
+        given = {sql: value for sql, value in (("status = ?", status), ("at >= ?", since and iso(since))) if value}
+        rows = self._rows("error_reports", " AND ".join(given) or None, list(given.values()), order_by="id")
+        return [ErrorReport.from_row(r) for r in rows]
 
     def record_correction(self, service_id: str, old_version: str | None, new_version: str, changes: list[dict],
                           actor: str) -> int:
@@ -571,18 +570,14 @@ class Ledger:
 
     def record_notice(self, correction_id: int, inquiry: Inquiry) -> bool:
         """Remember that a chat was told of a correction; False when it was told already (once per chat and change)."""
-        with self.db.atomic():
+        with self._write():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO correction_notices (correction_id, chat_id, inquiry_id, at, channel) "
                 "VALUES (?, ?, ?, ?, ?)", [correction_id, inquiry.chat_id, inquiry.id, iso(self.now()), inquiry.channel])
             return cursor.rowcount == 1
 
-    def notices_of(self, correction_id: int) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM correction_notices WHERE correction_id = ?",
-                               [correction_id]).fetchone()[0]
-
     def mark_correction_notified(self, correction_id: int) -> None:
-        with self.db.atomic():
+        with self._write():
             self.db.execute("UPDATE corrections SET notified_at = ? WHERE id = ?", [iso(self.now()), correction_id])
 
     def post_to_inbox(self, user_id: str, kind: str, *, case_id: int | None = None, text: str | None = None,
@@ -597,8 +592,14 @@ class Ledger:
 
     # -- reading for reports and retention -------------------------------------------------
 
-    def inquiries_since(self, since: dt.datetime) -> list[Inquiry]:
-        return [Inquiry.from_row(r) for r in self._rows("inquiries", "at >= ?", [iso(since)], order_by="id")]
+    def inquiries_since(self, since: dt.datetime, actions: Iterable[str] | None = None) -> list[Inquiry]:
+        """Inquiries from a moment on, oldest first; only those with one of `actions` when given."""
+        where, args = "at >= ?", [iso(since)]
+        if actions is not None:
+            actions = list(actions)
+            where += f" AND action IN ({', '.join('?' * len(actions))})"
+            args += actions
+        return [Inquiry.from_row(r) for r in self._rows("inquiries", where, args, order_by="id")]
 
     def cases_since(self, since: dt.datetime) -> list[Case]:
         return [Case.from_row(r) for r in self._rows("cases", "opened_at >= ?", [iso(since)], order_by="id")]
@@ -632,8 +633,8 @@ class Ledger:
                             [before])
             counts = {"inquiries": inquiries, "cases": cases, "case_events": events, "feedback": feedback,
                       "updates": updates, "outbox": outbox, "web_inbox": inbox}
-            self.db["purges"].insert({"at": iso(self.now()), "actor": actor, "cutoff": before,
-                                      "counts": json.dumps(counts)})
+            self._insert("purges", {"at": iso(self.now()), "actor": actor, "cutoff": before,
+                                    "counts": json.dumps(counts)})
         return counts
 
     def inquiry_facts_since(self, since: dt.datetime) -> list[Inquiry]:

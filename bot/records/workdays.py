@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from importlib import metadata
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar.constants import holidays as _official_holidays
@@ -130,13 +131,28 @@ class WorkingTime:
         return found
 
 
-def local_time(moment: dt.datetime, business: BusinessHours) -> str:
-    """A moment as the citizen and staff read it: local business time, to the minute (the zone is said once,
-    where the times are listed)."""
-    return moment.astimezone(business.timezone).strftime("%Y-%m-%d %H:%M")
+# -- saying times: every local time shown to citizens and staff is written here ----------------
 
 
-def zone_label(business: BusinessHours) -> str:
-    """The business time zone as said once above a list of times: 'Asia/Shanghai (UTC+08:00)'."""
-    offset = dt.datetime.now(business.timezone).strftime("%z")
-    return f"{business.timezone.key} (UTC{offset[:3]}:{offset[3:]})"
+def _zone(where: BusinessHours | ZoneInfo) -> ZoneInfo:
+    return where.timezone if isinstance(where, BusinessHours) else where
+
+
+def local_time(moment: dt.datetime, where: BusinessHours | ZoneInfo) -> str:
+    """A moment as the citizen and staff read it: local business time (or a zone's), to the minute (the zone
+    is said once, where the times are listed)."""
+    return moment.astimezone(_zone(where)).strftime("%Y-%m-%d %H:%M")
+
+
+def local_moments(where: BusinessHours | ZoneInfo, *moments: dt.datetime) -> str:
+    """Local times with the zone named once after them: '2024-05-01 09:00 – 2024-05-08 09:00 (Asia/Shanghai)'
+    for a window, '2024-05-01 09:00 (Asia/Shanghai)' for one moment."""
+    zone = _zone(where)
+    return f"{' – '.join(local_time(moment, zone) for moment in moments)} ({zone.key})"
+
+
+def zone_label(where: BusinessHours | ZoneInfo) -> str:
+    """The business time zone (or a zone) as said once above a list of times: 'Asia/Shanghai (UTC+08:00)'."""
+    zone = _zone(where)
+    offset = dt.datetime.now(zone).strftime("%z")
+    return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"

@@ -24,7 +24,8 @@ from bot.answering.matching import CHINESE_FILLERS, EVENT_PREFIX, Matcher
 from bot.answering.text import compact, is_cjk, normalize, units
 from bot.records.ledger import Ledger
 from bot.records.rows import Inquiry
-from bot.supervision.report import PURGE_MARKER, local_time, markdown_escape
+from bot.records.workdays import local_moments
+from bot.supervision.report import PURGE_MARKER, markdown_escape
 
 SIMILARITY_THRESHOLD = 70.0  # token_set_ratio at which two questions are "the same gap"
 MAX_EXAMPLES = 5
@@ -81,9 +82,8 @@ def gap_questions(ledger: Ledger, since: dt.datetime, until: dt.datetime | None 
     for feedback in ledger.feedback_since(since):
         if feedback.value == "ask_person" and feedback.at <= until:
             add(ledger.inquiry(feedback.inquiry_id), "ask_person")
-    for row in ledger.inquiries_since(since):
-        if row.action in ("escalate", "refer"):
-            add(row, row.action)
+    for row in ledger.inquiries_since(since, actions=("escalate", "refer")):
+        add(row, row.action)
     return sorted(found, key=lambda q: q.inquiry_id)
 
 
@@ -251,7 +251,7 @@ def _gap_lines(number: int, gap: Gap, markdown: bool) -> list[str]:
 def format_gaps(gaps: list[Gap], since: dt.datetime, until: dt.datetime, timezone: ZoneInfo,
                 markdown: bool = False) -> str:
     total = sum(gap.count for gap in gaps)
-    window = f"{local_time(since, timezone)} – {local_time(until, timezone)} ({timezone.key})"
+    window = local_moments(timezone, since, until)
     title = "知识库缺口 Knowledge gaps"
     lines = [f"# {title}" if markdown else title, "",
              f"{total} 个问题 questions in {len(gaps)} 组 groups, {window}"]

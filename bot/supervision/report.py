@@ -34,6 +34,7 @@ from bot.answering.matching import EVENT_PREFIX
 from bot.knowledge.model import KnowledgeBase
 from bot.records.ledger import Ledger
 from bot.records.rows import Case, Inquiry
+from bot.records.workdays import local_moments
 
 PURGE_MARKER = "[purged]"  # what `python -m bot purge` writes over citizens' ids and free text
 UNMATCHED = "unmatched"
@@ -59,10 +60,6 @@ def parse_since(text: str, now: dt.datetime, timezone: ZoneInfo) -> dt.datetime:
         raise ValueError(f"{text!r} is neither a span nor a date; write a span such as 7d, 24h or 30d, "
                          "or a date such as 2024-05-01.") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone)
-
-
-def local_time(moment: dt.datetime, timezone: ZoneInfo) -> str:
-    return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def human_duration(seconds: float | None) -> str:
@@ -196,8 +193,7 @@ class Report:
 
     @property
     def window(self) -> str:
-        return (f"{local_time(self.since, self.timezone)} – {local_time(self.until, self.timezone)} "
-                f"({self.timezone.key})")
+        return local_moments(self.timezone, self.since, self.until)
 
     def levels(self) -> Iterable[tuple[str, Tally]]:
         yield "total", self.total
@@ -254,8 +250,8 @@ def build_report(ledger: Ledger, knowledge: KnowledgeBase, since: dt.datetime, u
         day.cases += 1
         if (answer := _seconds_between(case.opened_at, case.first_reply_at)) is not None:
             day.first_answer_seconds.append(answer)
-    for report in ledger.error_reports():
-        if since <= report.at <= until:
+    for report in ledger.error_reports(since=since):
+        if since <= report.at <= until:  # since again: the ledger compares to the millisecond
             for tally in tallies(report.service_id or UNMATCHED):
                 tally.error_reports += 1
     versions = Counter(row.kb_version for row in inquiries)
