@@ -40,10 +40,10 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     if not isinstance(update, Update):
         return
     sender = sender_for(update, context)
-    await sender.text(services.config.staff_chat_id,
-                      message("error.staff", "zh", update_id=update.update_id, error=esc(error)), key="error")
+    sender.text(services.config.staff_chat_id,
+                message("error.staff", "zh", update_id=update.update_id, error=esc(error)), key="error")
     if is_question(update):
-        await _open_case_for(update, context, services)
+        _open_case_for(update, context, services)
     elif update.callback_query:
         try:
             await update.callback_query.answer(message("error.button", language_for(update, services)),
@@ -53,10 +53,10 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     elif update.effective_chat and update.effective_message and \
             update.effective_chat.id != services.config.staff_chat_id:
         language = language_for(update, services) if is_private(update) else "zh"
-        await sender.text(update.effective_chat.id, say("error.retry", language), key="failed")
+        sender.text(update.effective_chat.id, say("error.retry", language), key="failed")
 
 
-async def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services) -> None:
+def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services) -> None:
     sender = sender_for(update, context)
     language = language_for(update, services)
     msg = update.effective_message
@@ -65,5 +65,5 @@ async def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, ser
         language=language, update_id=update.update_id)
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        await post_case(services, reply.case_id)
-    await sender.text(update.effective_chat.id, say("error.apology", language, case_id=reply.case_id), key="apology")
+        post_case(services, reply.case_id)
+    sender.text(update.effective_chat.id, say("error.apology", language, case_id=reply.case_id), key="apology")
