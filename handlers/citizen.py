@@ -217,7 +217,7 @@ def tell_staff_about(services: Services, update: Update, sender: Sender, reply: 
     """A new case gets its card in the staff chat; a follow-up goes to the open case's thread."""
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        post_case(services, reply.case_id)
+        post_case(services, case)
     else:
         text = services.ledger.inquiry(reply.inquiry_id).text
         queue_case_thread(services, sender, reply.case_id,
@@ -324,7 +324,7 @@ async def end_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         sender.text(update.effective_chat.id, say("end.closed", language, case_id=case.id), key="end")
         queue_case_thread(services, sender, case.id, staff_text("staff.closed_by_citizen", case_id=case.id),
                           key="endstaff")
-        queue_card_refresh(services, sender, case.id)
+        queue_card_refresh(services, sender, outcome.case)
         queue_rating_prompt(sender, outcome.case)
 
 

@@ -65,5 +65,5 @@ def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, services:
         language=language, update_id=update.update_id)
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        post_case(services, reply.case_id)
+        post_case(services, case)
     sender.text(update.effective_chat.id, say("error.apology", language, case_id=reply.case_id), key="apology")

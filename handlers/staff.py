@@ -76,7 +76,8 @@ async def claim_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     sender = sender_for(update, context)
     queue_case_thread(services, sender, case_id, staff_text("staff.claimed", owner=staff.name, case_id=case_id),
                       key="claimed")
-    queue_card_refresh(services, sender, case_id)
+    # Read again, not outcome.case: while the answer above was awaited, another update may have changed the case.
+    queue_card_refresh(services, sender, services.desk.get(case_id))
 
 
 async def close_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -96,7 +97,7 @@ def close_by_staff(services: Services, update: Update, sender: Sender, case_id: 
         if outcome.ok:
             queue_case_thread(services, sender, case_id,
                               staff_text("staff.closed", case_id=case_id, actor=staff.name), key="closed")
-            queue_card_refresh(services, sender, case_id)
+            queue_card_refresh(services, sender, outcome.case)
             queue_rating_prompt(sender, outcome.case)
     if not outcome.ok:
         tell(update, sender, refusal(outcome, case_id))
@@ -250,7 +251,7 @@ async def accept_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     queue_case_thread(services, sender, case_id, staff_text("staff.transfer_accepted", colleague=colleague.name,
                                                             case_id=case_id), key="accepted")
-    queue_card_refresh(services, sender, case_id)
+    queue_card_refresh(services, sender, outcome.case)
 
 
 async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

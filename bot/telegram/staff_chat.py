@@ -44,17 +44,16 @@ def card_keyboard(case: Case):
                       (message("staff.button.close", "zh"), f"close:{case.id}")]])
 
 
-def post_case(services: Services, case_id: int) -> None:
+def post_case(services: Services, case: Case) -> None:
     """Put a new case in the staff chat, in a forum topic of its own when the group is a forum.
 
     Both wait their turn in the staff chat's queue; the card finds its topic when it is sent."""
-    case = services.ledger.case(case_id)
     staff_chat_id = services.config.staff_chat_id
-    sender = Sender(services.outbox, f"case{case_id}")
+    sender = Sender(services.outbox, f"case{case.id}")
     if services.staff_is_forum and not case.topic_id:
-        sender.topic(staff_chat_id, f"#{case_id} {case.question[:80]}", case_id, key="topic")
-    sender.text(staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case),
-                      case_id=case_id, purpose="case_card", thread_of_case=case_id)
+        sender.topic(staff_chat_id, f"#{case.id} {case.question[:80]}", case.id, key="topic")
+    sender.text(staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case), case_id=case.id,
+                purpose="case_card", thread_of_case=case.id)
 
 
 def queue_case_thread(services: Services, sender: Sender, case_id: int, text: str, *, key: str) -> None:
@@ -62,11 +61,10 @@ def queue_case_thread(services: Services, sender: Sender, case_id: int, text: st
     sender.text(services.config.staff_chat_id, text, key=key, case_id=case_id, thread_of_case=case_id)
 
 
-def queue_card_refresh(services: Services, sender: Sender, case_id: int) -> None:
+def queue_card_refresh(services: Services, sender: Sender, case: Case) -> None:
     """Show the case's new state (owner, closed) on its card, once the card is in the chat."""
-    case = services.ledger.case(case_id)
     sender.edit(services.config.staff_chat_id, None, card_text(services, case), card_keyboard(case), key="card",
-                card_of_case=case_id)
+                card_of_case=case.id)
 
 
 def queue_rating_prompt(sender: Sender, case: Case) -> None:

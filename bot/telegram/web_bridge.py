@@ -19,7 +19,7 @@ class TelegramStaffChat:
         self.services = services
 
     async def case_opened(self, case_id: int) -> None:
-        post_case(self.services, case_id)
+        post_case(self.services, self.services.ledger.case(case_id))
 
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         queue_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
