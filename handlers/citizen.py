@@ -110,10 +110,12 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = services.ledger.chat(update.effective_chat.id)
     sender = sender_for(update, context)
     if chat.flow and chat.flow.startswith("comment:"):
-        _record_comment(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "")
+        _record_comment(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "",
+                        language_for(update, services, chat=chat))
         return
     if chat.flow and chat.flow.startswith("wrong:"):
-        _record_error_report(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "")
+        _record_error_report(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "",
+                             language_for(update, services, chat=chat))
         return
     language = language_for(update, services, msg.text, chat=chat)
     reply = services.assistant.ask(msg.text, channel="telegram", user_id=str(update.effective_user.id),
@@ -359,8 +361,8 @@ def _queue_rating_replies(services: Services, update: Update, sender: Sender, ca
         sender.text(update.effective_chat.id, say("rate.thanks", language), key="thanks")
 
 
-def _record_comment(services: Services, update: Update, sender: Sender, case_id: int, text: str) -> None:
-    language = language_for(update, services)
+def _record_comment(services: Services, update: Update, sender: Sender, case_id: int, text: str,
+                    language: str) -> None:
     services.desk.add_comment(case_id, citizen_of(update), text)
     services.ledger.update_chat(update.effective_chat.id, flow=None)
     sender.text(update.effective_chat.id, say("rate.comment_thanks", language), key="comment")
@@ -381,8 +383,8 @@ async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                                      key="wrongask")
 
 
-def _record_error_report(services: Services, update: Update, sender: Sender, inquiry_id: int, text: str) -> None:
-    language = language_for(update, services)
+def _record_error_report(services: Services, update: Update, sender: Sender, inquiry_id: int, text: str,
+                         language: str) -> None:
     services.ledger.update_chat(update.effective_chat.id, flow=None)
     report = services.assistant.report_error(text, channel="telegram", user_id=str(update.effective_user.id),
                                              chat_id=str(update.effective_chat.id), inquiry_id=inquiry_id)
@@ -419,7 +421,8 @@ async def condition_answered(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """[Yes]/[No] to a tailoring question: record it, then ask the next one or send the final list."""
     services = services_of(context)
     fields = parse_callback(update.callback_query.data, "cond", ID, NAME, ANSWERS)
-    state = Tailoring.from_json(services.ledger.chat(update.effective_chat.id).flow)
+    chat = services.ledger.chat(update.effective_chat.id)
+    state = Tailoring.from_json(chat.flow)
     knowledge = services.store.current.knowledge
     if not fields or state is None or fields[0] != state.inquiry_id or \
             fields[1] not in {c.id for c in conditions_of(knowledge, state.target, state.event)}:
@@ -427,8 +430,8 @@ async def condition_answered(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     await update.callback_query.answer()
     state.answers[fields[1]] = fields[2] == "1"
-    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())
-    _ask_next(services, update, sender_for(update, context), state, language_for(update, services))
+    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())  # the flow only: `chat` still has the language
+    _ask_next(services, update, sender_for(update, context), state, language_for(update, services, chat=chat))
 
 
 def _ask_next(services: Services, update: Update, sender: Sender, state: Tailoring, language: str) -> None:
