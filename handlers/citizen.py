@@ -15,11 +15,11 @@ from bot.answering.render import option_name
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
 from bot.records.cases import LOW_RATING, Case
 from bot.records.rows import Inquiry
-from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
 from bot.telegram.staff_chat import (
+    format_due,
     post_case,
     post_error_report,
     queue_card_refresh,
@@ -306,7 +306,7 @@ async def my_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         text = say("mycase.status", language, case_id=case.id, question=case.question[:500],
                    status=message("mycase.owned" if case.owner_id else "mycase.waiting", language),
-                   due=local_time(case.due_at, services.config.business_hours) if case.due_at else "—")
+                   due=format_due(services, case.due_at))
     sender_for(update, context).text(update.effective_chat.id, text, key="mycase")
 
 

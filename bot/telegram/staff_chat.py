@@ -20,7 +20,7 @@ from bot.telegram.services import Services
 log = logging.getLogger(__name__)
 
 
-def format_due(services: Services, due: dt.datetime | None, language: str = "zh") -> str:
+def format_due(services: Services, due: dt.datetime | None) -> str:
     return local_time(due, services.config.business_hours) if due else "—"
 
 
