@@ -144,7 +144,7 @@ def send_reply(services: Services, update: Update, sender: Sender, reply: Reply)
         sender.text(update.effective_chat.id, text if html_ready else esc(text), key=str(i),
                     keyboard=buttons if last else None, case_id=reply.case_id)
     if reply.decision.action in (ESCALATE, REFER) and reply.case_id:
-        tell_staff_about(services, update, sender, reply)
+        tell_staff_about(services, sender, reply)
     if services.assistant.wants_district(reply):
         sender.text(update.effective_chat.id, say("district.choose", reply.language), key="district",
                     keyboard=district_keyboard(services, reply.language, reply.inquiry_id))
@@ -215,7 +215,7 @@ def _pick_data(inquiry_id: int, option: str) -> str:
     return f"pick:{inquiry_id}:{option}"
 
 
-def tell_staff_about(services: Services, update: Update, sender: Sender, reply: Reply) -> None:
+def tell_staff_about(services: Services, sender: Sender, reply: Reply) -> None:
     """A new case gets its card in the staff chat; a follow-up goes to the open case's thread."""
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
@@ -239,9 +239,8 @@ def own_inquiry(services: Services, update: Update, data: str | None, prefix: st
 async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The citizen picked one of the services (or catalogue matters) offered in a clarification."""
     services = services_of(context)
-    prefix = update.callback_query.data.split(":", 1)[0] if update.callback_query.data else ""
-    inquiry, fields = own_inquiry(services, update, update.callback_query.data, prefix, NAME) \
-        if prefix in ("pick", "mat") else (None, ())
+    prefix = update.callback_query.data.split(":", 1)[0] if update.callback_query.data else ""  # "pick" or "mat"
+    inquiry, fields = own_inquiry(services, update, update.callback_query.data, prefix, NAME)
     option = (MATTER_PREFIX if prefix == "mat" else "") + fields[0] if inquiry else None
     if inquiry is None or option not in inquiry.options:
         await refuse_button(update, services)
@@ -430,7 +429,7 @@ async def condition_answered(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     await update.callback_query.answer()
     state.answers[fields[1]] = fields[2] == "1"
-    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())  # the flow only: `chat` still has the language
+    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())  # `chat` still has the language
     _ask_next(services, update, sender_for(update, context), state, language_for(update, services, chat=chat))
 
 

@@ -47,7 +47,7 @@ class Outbox:
         self._wakeups: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task] = {}
         self._stopped = False
-        # Called with the outbox row when a message about a case cannot be delivered (set by the app).
+        # Awaited with the outbox row when a message about a case cannot be delivered (set by build_application).
         self.on_undeliverable = None
 
     # -- queueing (synchronous: safe inside a ledger transaction) ---------------------------
