@@ -108,9 +108,6 @@ class Config:
     correction_window_days: float = 30.0  # citizens told an older version this recently hear of a correction
     web: WebSettings = field(default_factory=lambda: WebSettings())
     city: tuple[str, str] = ("武汉市", "Wuhan")  # the one city the assistant serves: (Chinese, English)
-
-    def city_name(self, language: str) -> str:
-        return self.city[1] if language == "en" else self.city[0]
     lease_seconds: float = 30.0
     ledger_check_seconds: float = 60.0
     backup_dir: Path | None = None
@@ -118,6 +115,9 @@ class Config:
     backup_keep: int = 7
     reload_memory_mb: int = 1024
     reload_timeout_seconds: float = 60.0
+
+    def city_name(self, language: str) -> str:
+        return self.city[1] if language == "en" else self.city[0]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, telegram: bool = False,

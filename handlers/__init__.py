@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.telegram.staff_chat import note_undeliverable
 from handlers import admin, citizen, staff
 from handlers.errors import report_error
 from handlers.gate import gate
@@ -61,7 +60,6 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(private & filters.TEXT, citizen.question))  # new and edited messages
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, citizen.media))
 
-    services.outbox.on_undeliverable = lambda row: note_undeliverable(services, row)
     application.add_error_handler(report_error)
     application.job_queue.run_repeating(staff.supervise, interval=config.supervision_interval_seconds, first=5)
     if config.knowledge_watch:

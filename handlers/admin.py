@@ -38,22 +38,22 @@ async def reload_knowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     services = services_of(context)
     sender = sender_for(update, context)
     if not is_admin(update, services):
-        await sender.text(update.effective_chat.id, esc(message("admin.only", "zh")), key="reload")
+        sender.text(update.effective_chat.id, esc(message("admin.only", "zh")), key="reload")
         return
     # Reading and checking YAML takes a moment: keep it off the event loop.
     result = await asyncio.to_thread(services.store.reload)
     text = reload_report(services, result)
     for start in range(0, len(text), PRE_BLOCK_LIMIT):
-        await sender.text(update.effective_chat.id, f"<pre>{esc(text[start:start + PRE_BLOCK_LIMIT])}</pre>",
-                          key=f"reload:{start}")
-    await offer_corrections(services, result, sender, update.effective_chat.id, f"admin:{update.effective_user.id}")
+        sender.text(update.effective_chat.id, f"<pre>{esc(text[start:start + PRE_BLOCK_LIMIT])}</pre>",
+                    key=f"reload:{start}")
+    offer_corrections(services, result, sender, update.effective_chat.id, f"admin:{update.effective_user.id}")
 
 
 def correction_window(services: Services) -> dt.datetime:
     return services.ledger.now() - dt.timedelta(days=services.config.correction_window_days)
 
 
-async def offer_corrections(services: Services, result: ReloadResult, sender: Sender, chat_id, actor: str) -> None:
+def offer_corrections(services: Services, result: ReloadResult, sender: Sender, chat_id, actor: str) -> None:
     """After a reload that changed facts: how many citizens were told the older version, with [Notify them]."""
     if not result.loaded or result.previous is None:
         return
@@ -72,7 +72,7 @@ async def offer_corrections(services: Services, result: ReloadResult, sender: Se
             rows.append([(message("correction.button_notify", "zh", service=name), f"notify:{item.correction.id}")])
     if not rows:
         lines.append(message("correction.none", "zh"))
-    await sender.text(chat_id, esc("\n".join(lines)), key="corrections", keyboard=keyboard(rows) if rows else None)
+    sender.text(chat_id, esc("\n".join(lines)), key="corrections", keyboard=keyboard(rows) if rows else None)
 
 
 async def notify_corrections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -87,7 +87,7 @@ async def notify_corrections(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await query.answer()
     count = corrections.send(services.ledger, services.store.current.knowledge, correction, correction_window(services))
     service = services.store.current.knowledge.services.get(correction.service_id)
-    await sender_for(update, context).text(update.effective_chat.id, esc(message(
+    sender_for(update, context).text(update.effective_chat.id, esc(message(
         "correction.queued", "zh", service=service.name.zh if service else correction.service_id, count=count)),
         key="notified")
 
@@ -103,7 +103,7 @@ async def watch_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
     text = f"<pre>{esc(reload_report(services, result, with_warnings=False)[:PRE_BLOCK_LIMIT])}</pre>"
     sender = Sender(services.outbox, f"watch:{version}")
     for admin in sorted(services.config.admin_user_ids):
-        await sender.text(admin, text, key=str(admin))
+        sender.text(admin, text, key=str(admin))
     if services.config.admin_user_ids:
         first_admin = min(services.config.admin_user_ids)
-        await offer_corrections(services, result, sender, first_admin, "watcher")
+        offer_corrections(services, result, sender, first_admin, "watcher")

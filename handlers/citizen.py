@@ -15,17 +15,16 @@ from bot.answering.render import option_name
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
 from bot.records.cases import LOW_RATING, Case
 from bot.records.rows import Inquiry
-from bot.records.workdays import local_time
 from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
 from bot.telegram.staff_chat import (
+    format_due,
     post_case,
     post_error_report,
     queue_card_refresh,
     queue_case_thread,
     queue_rating_prompt,
-    tell_case_thread,
 )
 from handlers.common import ID, ID_OR_ZERO, NAME, citizen_of, language_for, media_kind, parse_callback, sender_for
 
@@ -44,15 +43,15 @@ async def refuse_button(update: Update, services: Services, key: str = "button.i
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcomes the citizen in their language and says what the assistant can do."""
     services = services_of(context)
-    await sender_for(update, context).text(update.effective_chat.id, say("start", language_for(update, services)),
-                                           key="start")
+    sender_for(update, context).text(update.effective_chat.id, say("start", language_for(update, services)),
+                                     key="start")
 
 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offers Chinese or English; the choice is remembered."""
     buttons = keyboard([[("中文", "lang:zh"), ("English", "lang:en")]])
-    await sender_for(update, context).text(update.effective_chat.id, say("language.choose", "zh"), key="lang",
-                                           keyboard=buttons)
+    sender_for(update, context).text(update.effective_chat.id, say("language.choose", "zh"), key="lang",
+                                     keyboard=buttons)
 
 
 async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,7 +63,7 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     services.ledger.update_chat(update.effective_chat.id, language=fields[0])
     await update.callback_query.answer()
-    await sender_for(update, context).text(update.effective_chat.id, say("language.set", fields[0]), key="langset")
+    sender_for(update, context).text(update.effective_chat.id, say("language.set", fields[0]), key="langset")
 
 
 async def browse_categories(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,8 +72,8 @@ async def browse_categories(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     language = language_for(update, services)
     knowledge = services.store.current.knowledge
     rows = [[(c.name.get(language), f"cat:{c.id}")] for c in knowledge.categories.values() if knowledge.services_in(c.id)]
-    await sender_for(update, context).text(update.effective_chat.id, say("services.categories", language), key="cats",
-                                           keyboard=keyboard(rows))
+    sender_for(update, context).text(update.effective_chat.id, say("services.categories", language), key="cats",
+                                     keyboard=keyboard(rows))
 
 
 async def browse_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,8 +87,8 @@ async def browse_category(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await update.callback_query.answer()
     rows = [[(s.name.get(language), f"svc:{s.id}")] for s in knowledge.services_in(fields[0])]
-    await sender_for(update, context).text(update.effective_chat.id, say("services.in_category", language),
-                                           key="svcs", keyboard=keyboard(rows))
+    sender_for(update, context).text(update.effective_chat.id, say("services.in_category", language),
+                                     key="svcs", keyboard=keyboard(rows))
 
 
 async def browse_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,8 +99,8 @@ async def browse_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await refuse_button(update, services)
         return
     await update.callback_query.answer()
-    await send_chosen(services, update, sender_for(update, context), fields[0], f"/services {fields[0]}",
-                      language_for(update, services))
+    send_chosen(services, update, sender_for(update, context), fields[0], f"/services {fields[0]}",
+                language_for(update, services))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -111,42 +110,44 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = services.ledger.chat(update.effective_chat.id)
     sender = sender_for(update, context)
     if chat.flow and chat.flow.startswith("comment:"):
-        await _record_comment(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "")
+        _record_comment(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "",
+                        language_for(update, services, chat=chat))
         return
     if chat.flow and chat.flow.startswith("wrong:"):
-        await _record_error_report(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "")
+        _record_error_report(services, update, sender, int(chat.flow.split(":")[1]), msg.text or "",
+                             language_for(update, services, chat=chat))
         return
     language = language_for(update, services, msg.text, chat=chat)
     reply = services.assistant.ask(msg.text, channel="telegram", user_id=str(update.effective_user.id),
                                    chat_id=str(update.effective_chat.id), language=language,
                                    update_id=update.update_id)
-    await send_reply(services, update, sender, reply)
+    send_reply(services, update, sender, reply)
 
 
-async def send_chosen(services: Services, update: Update, sender: Sender, target: str, question: str, language: str,
-                      answers: dict[str, bool] | None = None, event: bool = False) -> None:
+def send_chosen(services: Services, update: Update, sender: Sender, target: str, question: str, language: str,
+                answers: dict[str, bool] | None = None, event: bool = False) -> None:
     """Send the checklist of a service (or life event) the citizen chose, tailored to their answers."""
     choose = services.assistant.choose_event if event else services.assistant.choose
     reply = choose(target, question=question, channel="telegram", user_id=str(update.effective_user.id),
                    chat_id=str(update.effective_chat.id), language=language, update_id=update.update_id,
                    answers=answers)
     if reply is not None:
-        await send_reply(services, update, sender, reply)
+        send_reply(services, update, sender, reply)
 
 
-async def send_reply(services: Services, update: Update, sender: Sender, reply: Reply) -> None:
+def send_reply(services: Services, update: Update, sender: Sender, reply: Reply) -> None:
     """Send a Reply with the buttons its decision calls for, and tell staff about a case."""
     buttons = reply_buttons(services, reply)
     html_ready = reply.decision.action in (ANSWER, CHOSEN, CLARIFY, REFER, SMALLTALK)
     for i, text in enumerate(reply.messages):
         last = i == len(reply.messages) - 1
-        await sender.text(update.effective_chat.id, text if html_ready else esc(text), key=str(i),
-                          keyboard=buttons if last else None, case_id=reply.case_id)
+        sender.text(update.effective_chat.id, text if html_ready else esc(text), key=str(i),
+                    keyboard=buttons if last else None, case_id=reply.case_id)
     if reply.decision.action in (ESCALATE, REFER) and reply.case_id:
-        await tell_staff_about(services, update, sender, reply)
+        tell_staff_about(services, sender, reply)
     if services.assistant.wants_district(reply):
-        await sender.text(update.effective_chat.id, say("district.choose", reply.language), key="district",
-                          keyboard=district_keyboard(services, reply.language, reply.inquiry_id))
+        sender.text(update.effective_chat.id, say("district.choose", reply.language), key="district",
+                    keyboard=district_keyboard(services, reply.language, reply.inquiry_id))
 
 
 def district_keyboard(services: Services, language: str, inquiry_id: int = 0):
@@ -160,8 +161,8 @@ async def choose_district(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/district: choose (or change) the district whose offices the checklists show."""
     services = services_of(context)
     language = language_for(update, services)
-    await sender_for(update, context).text(update.effective_chat.id, say("district.choose", language), key="district",
-                                           keyboard=district_keyboard(services, language))
+    sender_for(update, context).text(update.effective_chat.id, say("district.choose", language), key="district",
+                                     keyboard=district_keyboard(services, language))
 
 
 async def district_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,11 +178,11 @@ async def district_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await update.callback_query.answer()
     sender = sender_for(update, context)
     name = services.store.current.knowledge.districts[fields[1]].name.get(language)
-    await sender.text(update.effective_chat.id, say("district.set", language, district=name), key="districtset")
+    sender.text(update.effective_chat.id, say("district.set", language, district=name), key="districtset")
     target, is_event = inquiry.target if inquiry else (None, False)
     if target:
-        await send_chosen(services, update, sender, target, inquiry.text, language, answers=inquiry.answers,
-                          event=is_event)
+        send_chosen(services, update, sender, target, inquiry.text, language, answers=inquiry.answers,
+                    event=is_event)
 
 
 def reply_buttons(services: Services, reply: Reply):
@@ -214,15 +215,15 @@ def _pick_data(inquiry_id: int, option: str) -> str:
     return f"pick:{inquiry_id}:{option}"
 
 
-async def tell_staff_about(services: Services, update: Update, sender: Sender, reply: Reply) -> None:
+def tell_staff_about(services: Services, sender: Sender, reply: Reply) -> None:
     """A new case gets its card in the staff chat; a follow-up goes to the open case's thread."""
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        await post_case(services, reply.case_id)
+        post_case(services, case)
     else:
         text = services.ledger.inquiry(reply.inquiry_id).text
-        await tell_case_thread(services, sender, reply.case_id,
-                               staff_text("staff.follow_up", case_id=reply.case_id, text=text[:700]), key="follow")
+        queue_case_thread(services, sender, reply.case_id,
+                          staff_text("staff.follow_up", case_id=reply.case_id, text=text[:700]), key="follow")
 
 
 def own_inquiry(services: Services, update: Update, data: str | None, prefix: str,
@@ -238,16 +239,15 @@ def own_inquiry(services: Services, update: Update, data: str | None, prefix: st
 async def picked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The citizen picked one of the services (or catalogue matters) offered in a clarification."""
     services = services_of(context)
-    prefix = update.callback_query.data.split(":", 1)[0] if update.callback_query.data else ""
-    inquiry, fields = own_inquiry(services, update, update.callback_query.data, prefix, NAME) \
-        if prefix in ("pick", "mat") else (None, ())
+    prefix = update.callback_query.data.split(":", 1)[0] if update.callback_query.data else ""  # "pick" or "mat"
+    inquiry, fields = own_inquiry(services, update, update.callback_query.data, prefix, NAME)
     option = (MATTER_PREFIX if prefix == "mat" else "") + fields[0] if inquiry else None
     if inquiry is None or option not in inquiry.options:
         await refuse_button(update, services)
         return
     await update.callback_query.answer()
-    await send_chosen(services, update, sender_for(update, context), option, inquiry.text,
-                      language_for(update, services))
+    send_chosen(services, update, sender_for(update, context), option, inquiry.text,
+                language_for(update, services))
 
 
 async def ask_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -262,7 +262,7 @@ async def ask_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await update.callback_query.answer()
     services.ledger.record_feedback(fields[0], citizen.id, "ask_person")
-    await send_reply(services, update, sender_for(update, context), reply)
+    send_reply(services, update, sender_for(update, context), reply)
 
 
 async def helpful(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -284,15 +284,15 @@ async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = language_for(update, services)
     case = services.ledger.open_case_of(user_id)
     if case is None:
-        await sender.text(chat_id, say("media.no_case", language), key="media")
+        sender.text(chat_id, say("media.no_case", language), key="media")
         return
     msg = update.effective_message
     services.desk.note_follow_up(case.id, user_id, msg.caption or "", media=media_kind(msg) or "other")
-    await tell_case_thread(services, sender, case.id, staff_text("staff.media_follow_up", case_id=case.id),
-                           key="mediahead")
-    await sender.copy(services.config.staff_chat_id, chat_id, msg.message_id, key="mediacopy", case_id=case.id,
-                      thread_of_case=case.id)
-    await sender.text(chat_id, say("media.forwarded", language, case_id=case.id), key="mediaok")
+    queue_case_thread(services, sender, case.id, staff_text("staff.media_follow_up", case_id=case.id),
+                      key="mediahead")
+    sender.copy(services.config.staff_chat_id, chat_id, msg.message_id, key="mediacopy", case_id=case.id,
+                thread_of_case=case.id)
+    sender.text(chat_id, say("media.forwarded", language, case_id=case.id), key="mediaok")
 
 
 async def my_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -305,8 +305,8 @@ async def my_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         text = say("mycase.status", language, case_id=case.id, question=case.question[:500],
                    status=message("mycase.owned" if case.owner_id else "mycase.waiting", language),
-                   due=local_time(case.due_at, services.config.business_hours) if case.due_at else "—")
-    await sender_for(update, context).text(update.effective_chat.id, text, key="mycase")
+                   due=format_due(services, case.due_at))
+    sender_for(update, context).text(update.effective_chat.id, text, key="mycase")
 
 
 async def end_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -317,15 +317,15 @@ async def end_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     citizen = citizen_of(update)
     case = services.ledger.open_case_of(citizen.id)
     if case is None:
-        await sender.text(update.effective_chat.id, say("end.none", language), key="end")
+        sender.text(update.effective_chat.id, say("end.none", language), key="end")
         return
     # The closing and everything it sends are written together: a crash in between cannot lose the messages.
     with services.ledger.transaction():
         outcome = services.desk.close(case.id, citizen, reason="closed by the citizen", update_id=update.update_id)
-        sender.queue_text(update.effective_chat.id, say("end.closed", language, case_id=case.id), key="end")
+        sender.text(update.effective_chat.id, say("end.closed", language, case_id=case.id), key="end")
         queue_case_thread(services, sender, case.id, staff_text("staff.closed_by_citizen", case_id=case.id),
                           key="endstaff")
-        queue_card_refresh(services, sender, case.id)
+        queue_card_refresh(services, sender, outcome.case)
         queue_rating_prompt(sender, outcome.case)
 
 
@@ -353,20 +353,20 @@ async def rated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _queue_rating_replies(services: Services, update: Update, sender: Sender, case: Case, language: str) -> None:
     if case.rating <= LOW_RATING:  # the rating reopened the case
         services.ledger.update_chat(update.effective_chat.id, flow=f"comment:{case.id}")
-        sender.queue_text(update.effective_chat.id, say("rate.low", language), key="low")
+        sender.text(update.effective_chat.id, say("rate.low", language), key="low")
         queue_case_thread(services, sender, case.id, staff_text("staff.reopened", case_id=case.id, stars=case.rating),
                           key="reopened")
     else:
-        sender.queue_text(update.effective_chat.id, say("rate.thanks", language), key="thanks")
+        sender.text(update.effective_chat.id, say("rate.thanks", language), key="thanks")
 
 
-async def _record_comment(services: Services, update: Update, sender: Sender, case_id: int, text: str) -> None:
-    language = language_for(update, services)
+def _record_comment(services: Services, update: Update, sender: Sender, case_id: int, text: str,
+                    language: str) -> None:
     services.desk.add_comment(case_id, citizen_of(update), text)
     services.ledger.update_chat(update.effective_chat.id, flow=None)
-    await sender.text(update.effective_chat.id, say("rate.comment_thanks", language), key="comment")
-    await tell_case_thread(services, sender, case_id, staff_text("staff.comment", case_id=case_id, text=text[:700]),
-                           key="commentstaff")
+    sender.text(update.effective_chat.id, say("rate.comment_thanks", language), key="comment")
+    queue_case_thread(services, sender, case_id, staff_text("staff.comment", case_id=case_id, text=text[:700]),
+                      key="commentstaff")
 
 
 async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -378,24 +378,23 @@ async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await update.callback_query.answer()
     services.ledger.update_chat(update.effective_chat.id, flow=f"wrong:{inquiry.id}")
-    await sender_for(update, context).text(update.effective_chat.id, say("wrong.ask", language_for(update, services)),
-                                           key="wrongask")
+    sender_for(update, context).text(update.effective_chat.id, say("wrong.ask", language_for(update, services)),
+                                     key="wrongask")
 
 
-async def _record_error_report(services: Services, update: Update, sender: Sender, inquiry_id: int,
-                               text: str) -> None:
-    language = language_for(update, services)
+def _record_error_report(services: Services, update: Update, sender: Sender, inquiry_id: int, text: str,
+                         language: str) -> None:
     services.ledger.update_chat(update.effective_chat.id, flow=None)
     report = services.assistant.report_error(text, channel="telegram", user_id=str(update.effective_user.id),
                                              chat_id=str(update.effective_chat.id), inquiry_id=inquiry_id)
     if report is None:  # the service left the knowledge base since the checklist was sent
-        await sender.text(update.effective_chat.id, say("button.invalid", language), key="wrongthanks")
+        sender.text(update.effective_chat.id, say("button.invalid", language), key="wrongthanks")
         return
     office = services.store.current.knowledge.offices.get(report.office_id)
-    await sender.text(update.effective_chat.id, say("wrong.thanks", language, report_id=report.id,
-                                                    office=office.name.get(language) if office else "—"),
-                      key="wrongthanks")
-    await post_error_report(services, report, who=f"citizen {report.user_id}")
+    sender.text(update.effective_chat.id, say("wrong.thanks", language, report_id=report.id,
+                                              office=office.name.get(language) if office else "—"),
+                key="wrongthanks")
+    post_error_report(services, report, who=f"citizen {report.user_id}")
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -414,14 +413,15 @@ async def start_tailoring(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await update.callback_query.answer()
     state = Tailoring(inquiry.id, target, is_event)
     services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())
-    await _ask_next(services, update, sender_for(update, context), state, language_for(update, services))
+    _ask_next(services, update, sender_for(update, context), state, language_for(update, services))
 
 
 async def condition_answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """[Yes]/[No] to a tailoring question: record it, then ask the next one or send the final list."""
     services = services_of(context)
     fields = parse_callback(update.callback_query.data, "cond", ID, NAME, ANSWERS)
-    state = Tailoring.from_json(services.ledger.chat(update.effective_chat.id).flow)
+    chat = services.ledger.chat(update.effective_chat.id)
+    state = Tailoring.from_json(chat.flow)
     knowledge = services.store.current.knowledge
     if not fields or state is None or fields[0] != state.inquiry_id or \
             fields[1] not in {c.id for c in conditions_of(knowledge, state.target, state.event)}:
@@ -429,25 +429,25 @@ async def condition_answered(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     await update.callback_query.answer()
     state.answers[fields[1]] = fields[2] == "1"
-    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())
-    await _ask_next(services, update, sender_for(update, context), state, language_for(update, services))
+    services.ledger.update_chat(update.effective_chat.id, flow=state.to_json())  # `chat` still has the language
+    _ask_next(services, update, sender_for(update, context), state, language_for(update, services, chat=chat))
 
 
-async def _ask_next(services: Services, update: Update, sender: Sender, state: Tailoring, language: str) -> None:
+def _ask_next(services: Services, update: Update, sender: Sender, state: Tailoring, language: str) -> None:
     knowledge = services.store.current.knowledge
     condition = next_condition(knowledge, state)
     if condition is not None:
         total = question_count(knowledge, state)
         buttons = keyboard([[(message("yes", language), f"cond:{state.inquiry_id}:{condition.id}:1"),
                              (message("no", language), f"cond:{state.inquiry_id}:{condition.id}:0")]])
-        await sender.text(update.effective_chat.id,
-                          say("tailor.question", language, n=len(state.answers) + 1, total=total,
-                              question=condition.question.get(language)), key="ask", keyboard=buttons)
+        sender.text(update.effective_chat.id,
+                    say("tailor.question", language, n=len(state.answers) + 1, total=total,
+                        question=condition.question.get(language)), key="ask", keyboard=buttons)
         return
     services.ledger.update_chat(update.effective_chat.id, flow=None)
     question = services.ledger.inquiry(state.inquiry_id).text
-    await send_chosen(services, update, sender, state.target, question, language, answers=state.answers,
-                      event=state.event)
+    send_chosen(services, update, sender, state.target, question, language, answers=state.answers,
+                event=state.event)
 
 
 async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -465,6 +465,6 @@ async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     page = printable_checklist(knowledge, language, answers=inquiry.answers, issued=issued,
                                **({"event": knowledge.events[target]} if is_event
                                   else {"service": knowledge.services[target]}))
-    await sender_for(update, context).document(
+    sender_for(update, context).document(
         update.effective_chat.id, f"checklist-{target}-{issued.isoformat()}.html", page.encode("utf-8"), key="file",
         caption=message("file.caption", language, date=issued.isoformat()))

@@ -16,9 +16,10 @@ from telegram.ext import ContextTypes
 
 from bot.answering.messages import message
 from bot.telegram.formatting import esc, say
+from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
 from bot.telegram.staff_chat import post_case
-from handlers.common import is_private, language_for, sender_for
+from handlers.common import in_staff_chat, is_private, language_for, sender_for
 
 log = logging.getLogger(__name__)
 
@@ -40,30 +41,27 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     if not isinstance(update, Update):
         return
     sender = sender_for(update, context)
-    await sender.text(services.config.staff_chat_id,
-                      message("error.staff", "zh", update_id=update.update_id, error=esc(error)), key="error")
+    sender.text(services.config.staff_chat_id,
+                message("error.staff", "zh", update_id=update.update_id, error=esc(error)), key="error")
     if is_question(update):
-        await _open_case_for(update, context, services)
+        _open_case_for(update, services, sender, language_for(update, services))
     elif update.callback_query:
         try:
             await update.callback_query.answer(message("error.button", language_for(update, services)),
                                                show_alert=True)
         except TelegramError as exc:
             log.info("Could not answer the button press: %s", exc)
-    elif update.effective_chat and update.effective_message and \
-            update.effective_chat.id != services.config.staff_chat_id:
+    elif update.effective_chat and update.effective_message and not in_staff_chat(update, services):
         language = language_for(update, services) if is_private(update) else "zh"
-        await sender.text(update.effective_chat.id, say("error.retry", language), key="failed")
+        sender.text(update.effective_chat.id, say("error.retry", language), key="failed")
 
 
-async def _open_case_for(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services) -> None:
-    sender = sender_for(update, context)
-    language = language_for(update, services)
+def _open_case_for(update: Update, services: Services, sender: Sender, language: str) -> None:
     msg = update.effective_message
     reply = services.assistant.record_failure(
         msg.text, channel="telegram", user_id=str(update.effective_user.id), chat_id=str(update.effective_chat.id),
         language=language, update_id=update.update_id)
     case = services.ledger.case(reply.case_id)
     if case.inquiry_id == reply.inquiry_id:
-        await post_case(services, reply.case_id)
-    await sender.text(update.effective_chat.id, say("error.apology", language, case_id=reply.case_id), key="apology")
+        post_case(services, case)
+    sender.text(update.effective_chat.id, say("error.apology", language, case_id=reply.case_id), key="apology")

@@ -56,5 +56,5 @@ async def _limit_floods(update: Update, context: ContextTypes.DEFAULT_TYPE, serv
                                          user_id=user_id, chat_id=str(update.effective_chat.id), language=language,
                                          update_id=update.update_id)
     if limiter.should_notice(user_id, now):
-        await sender_for(update, context).text(update.effective_chat.id, esc(notice), key="limited")
+        sender_for(update, context).text(update.effective_chat.id, esc(notice), key="limited")
     raise ApplicationHandlerStop

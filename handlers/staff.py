@@ -24,9 +24,7 @@ from bot.telegram.staff_chat import (
     queue_card_refresh,
     queue_case_thread,
     queue_rating_prompt,
-    refresh_card,
     run_supervision,
-    tell_case_thread,
 )
 from handlers.common import ID, is_staff, media_kind, parse_callback, parse_id, sender_for, staff_of
 
@@ -40,11 +38,11 @@ def refusal(outcome: Outcome, case_id: int) -> str:
     return message(REFUSALS[outcome.status], "zh", case_id=case_id, owner=owner)
 
 
-async def tell(update: Update, sender: Sender, text: str, *, html: bool = False) -> None:
+def tell(update: Update, sender: Sender, text: str, *, html: bool = False) -> None:
     """Answer in the chat (and topic) the command came from."""
     msg = update.effective_message
     thread = msg.message_thread_id if msg and msg.is_topic_message else None
-    await sender.text(update.effective_chat.id, text if html else esc(text), key="tell", thread_id=thread)
+    sender.text(update.effective_chat.id, text if html else esc(text), key="tell", thread_id=thread)
 
 
 # -- buttons on the case card -----------------------------------------------------------------
@@ -76,9 +74,10 @@ async def claim_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await update.callback_query.answer()
     sender = sender_for(update, context)
-    await tell_case_thread(services, sender, case_id, staff_text("staff.claimed", owner=staff.name, case_id=case_id),
-                           key="claimed")
-    await refresh_card(services, sender, case_id)
+    queue_case_thread(services, sender, case_id, staff_text("staff.claimed", owner=staff.name, case_id=case_id),
+                      key="claimed")
+    # Read again, not outcome.case: while the answer above was awaited, another update may have changed the case.
+    queue_card_refresh(services, sender, services.desk.get(case_id))
 
 
 async def close_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,20 +87,20 @@ async def close_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if case_id is None:
         return
     await update.callback_query.answer()
-    await close_by_staff(services, update, sender_for(update, context), case_id, staff_of(update))
+    close_by_staff(services, update, sender_for(update, context), case_id, staff_of(update))
 
 
-async def close_by_staff(services: Services, update: Update, sender: Sender, case_id: int, staff: Staff) -> None:
+def close_by_staff(services: Services, update: Update, sender: Sender, case_id: int, staff: Staff) -> None:
     # The closing and everything it sends are written together: a crash in between cannot lose the messages.
     with services.ledger.transaction():
         outcome = services.desk.close(case_id, staff, update_id=update.update_id)
         if outcome.ok:
             queue_case_thread(services, sender, case_id,
                               staff_text("staff.closed", case_id=case_id, actor=staff.name), key="closed")
-            queue_card_refresh(services, sender, case_id)
+            queue_card_refresh(services, sender, outcome.case)
             queue_rating_prompt(sender, outcome.case)
     if not outcome.ok:
-        await tell(update, sender, refusal(outcome, case_id))
+        tell(update, sender, refusal(outcome, case_id))
 
 
 # -- staff replies are relayed to the citizen ------------------------------------------------
@@ -131,38 +130,38 @@ async def relay_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     media = media_kind(msg)
     outcome = services.desk.reply(case_id, staff_of(update), text, media)
     if not outcome.ok:
-        await tell(update, sender, refusal(outcome, case_id))
+        tell(update, sender, refusal(outcome, case_id))
         return
     case = outcome.case
     if not case.on_the_web:  # a web citizen's reply already waits in the session's inbox (CaseDesk.reply)
-        await _relay_to_citizen(sender, case, msg, text, media)
-    await sender.text(msg.chat_id, staff_text("staff.relayed", case_id=case_id), key="relayed",
-                      thread_of_case=case_id, reply_to=msg.message_id)
+        _relay_to_citizen(sender, case, msg, text, media)
+    sender.text(msg.chat_id, staff_text("staff.relayed", case_id=case_id), key="relayed",
+                thread_of_case=case_id, reply_to=msg.message_id)
 
 
-async def _relay_to_citizen(sender: Sender, case, msg, text: str, media: str | None) -> None:
+def _relay_to_citizen(sender: Sender, case, msg, text: str, media: str | None) -> None:
     header = esc(message("staff.reply_header", case.language or "zh", case_id=case.id))
     if media:
         caption = f"{header}\n{fit(msg.caption, TELEGRAM_CAPTION_LIMIT - len(header) - 1)}" if msg.caption else header
-        await sender.copy(case.chat_id, msg.chat_id, msg.message_id, key="relay", caption=caption, case_id=case.id)
+        sender.copy(case.chat_id, msg.chat_id, msg.message_id, key="relay", caption=caption, case_id=case.id)
     else:
-        await sender.text(case.chat_id, f"{header}\n{fit(text, TELEGRAM_MESSAGE_LIMIT - len(header) - 1)}",
-                          key="relay", case_id=case.id)
+        sender.text(case.chat_id, f"{header}\n{fit(text, TELEGRAM_MESSAGE_LIMIT - len(header) - 1)}",
+                    key="relay", case_id=case.id)
 
 
 # -- staff commands ------------------------------------------------------------------------
 
 async def open_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Lists open cases with owner, age and due time."""
-    await _list_cases(update, context, mine=False)
+    _list_cases(update, context, mine=False)
 
 
 async def my_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Lists the open cases the staff member owns."""
-    await _list_cases(update, context, mine=True)
+    _list_cases(update, context, mine=True)
 
 
-async def _list_cases(update: Update, context: ContextTypes.DEFAULT_TYPE, mine: bool) -> None:
+def _list_cases(update: Update, context: ContextTypes.DEFAULT_TYPE, mine: bool) -> None:
     services = services_of(context)
     if not is_staff(update, services):
         return
@@ -175,7 +174,7 @@ async def _list_cases(update: Update, context: ContextTypes.DEFAULT_TYPE, mine: 
                         due=format_due(services, case.due_at),
                         overdue=message("staff.overdue_mark", "zh") if case.due_at and now >= case.due_at else "")
              for case in cases]
-    await tell(update, sender_for(update, context), "\n".join(lines) or staff_text("staff.open_none"), html=True)
+    tell(update, sender_for(update, context), "\n".join(lines) or staff_text("staff.open_none"), html=True)
 
 
 def _age(delta: dt.timedelta) -> str:
@@ -187,27 +186,27 @@ def _age(delta: dt.timedelta) -> str:
     return f"{minutes // 1440}天{(minutes % 1440) // 60}小时"
 
 
-async def _case_argument(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services,
-                         usage: str = "staff.usage_case") -> int | None:
+def _case_argument(update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services,
+                   usage: str = "staff.usage_case") -> int | None:
     """The case number of a staff command like `/case 12`; None (after explaining) when missing or malformed."""
     if not is_staff(update, services):
         return None
     case_id = parse_id(context.args[0]) if len(context.args) == 1 else None
     if case_id is None:
-        await tell(update, sender_for(update, context), message(usage, "zh"))
+        tell(update, sender_for(update, context), message(usage, "zh"))
     return case_id
 
 
 async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Shows the full history of case N: questions, answers with knowledge-base versions, events."""
     services = services_of(context)
-    case_id = await _case_argument(update, context, services)
+    case_id = _case_argument(update, context, services)
     if case_id is None:
         return
     zone = services.config.business_hours.timezone
     lines = case_history(services.ledger, case_id, clip=400, zone=zone)
     text = "\n".join([zone_line(zone), *lines]) if lines else message("staff.not_found", "zh", case_id=case_id)
-    await tell(update, sender_for(update, context), f"<pre>{esc(text[:PRE_BLOCK_LIMIT])}</pre>", html=True)
+    tell(update, sender_for(update, context), f"<pre>{esc(text[:PRE_BLOCK_LIMIT])}</pre>", html=True)
 
 
 async def transfer_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -226,46 +225,46 @@ async def transfer_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         elif len(args) == 2 and (colleague_id := parse_id(args[1])):
             colleague = Staff(str(colleague_id), str(colleague_id))
     if colleague is None:
-        await tell(update, sender, message("staff.transfer_usage", "zh"))
+        tell(update, sender, message("staff.transfer_usage", "zh"))
         return
     owner = staff_of(update)
     outcome = services.desk.offer_transfer(case_id, owner, colleague)
     if not outcome.ok:
-        await tell(update, sender, refusal(outcome, case_id))
+        tell(update, sender, refusal(outcome, case_id))
         return
-    await tell_case_thread(services, sender, case_id, staff_text("staff.transfer_offered", owner=owner.name,
-                                                                 colleague=colleague.name, case_id=case_id),
-                           key="offer")
+    queue_case_thread(services, sender, case_id, staff_text("staff.transfer_offered", owner=owner.name,
+                                                            colleague=colleague.name, case_id=case_id),
+                      key="offer")
 
 
 async def accept_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Takes over a case that was offered to this staff member."""
     services = services_of(context)
-    case_id = await _case_argument(update, context, services, "staff.transfer_usage")
+    case_id = _case_argument(update, context, services, "staff.transfer_usage")
     if case_id is None:
         return
     sender = sender_for(update, context)
     colleague = staff_of(update)
     outcome = services.desk.accept_transfer(case_id, colleague)
     if not outcome.ok:
-        await tell(update, sender, refusal(outcome, case_id))
+        tell(update, sender, refusal(outcome, case_id))
         return
-    await tell_case_thread(services, sender, case_id, staff_text("staff.transfer_accepted", colleague=colleague.name,
-                                                                 case_id=case_id), key="accepted")
-    await refresh_card(services, sender, case_id)
+    queue_case_thread(services, sender, case_id, staff_text("staff.transfer_accepted", colleague=colleague.name,
+                                                            case_id=case_id), key="accepted")
+    queue_card_refresh(services, sender, outcome.case)
 
 
 async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Closes case N (the owner, or anyone while it is unclaimed)."""
     services = services_of(context)
-    case_id = await _case_argument(update, context, services)
+    case_id = _case_argument(update, context, services)
     if case_id is not None:
-        await close_by_staff(services, update, sender_for(update, context), case_id, staff_of(update))
+        close_by_staff(services, update, sender_for(update, context), case_id, staff_of(update))
 
 
 async def supervise(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reminds about unclaimed cases, warns owners near the deadline, and raises overdue alerts."""
-    await run_supervision(services_of(context))
+    run_supervision(services_of(context))
 
 
 async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -275,15 +274,15 @@ async def report_wrong(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     sender = sender_for(update, context)
     if len(context.args) < 2:
-        await tell(update, sender, message("wrong.usage", "zh"))
+        tell(update, sender, message("wrong.usage", "zh"))
         return
     service_id, text = context.args[0], " ".join(context.args[1:])
     staff = staff_of(update)
     report = services.assistant.report_error(text, channel="staff", user_id=staff.actor, service_id=service_id)
     if report is None:
-        await tell(update, sender, message("wrong.unknown_service", "zh", service=service_id))
+        tell(update, sender, message("wrong.unknown_service", "zh", service=service_id))
         return
     office = services.store.current.knowledge.offices.get(report.office_id)
-    await tell(update, sender, message("wrong.recorded", "zh", report_id=report.id, service=service_id,
-                                       office=office.name.zh if office else "—"))
-    await post_error_report(services, report, who=staff.name)
+    tell(update, sender, message("wrong.recorded", "zh", report_id=report.id, service=service_id,
+                                 office=office.name.zh if office else "—"))
+    post_error_report(services, report, who=staff.name)

@@ -130,16 +130,16 @@ async def test_reminder_warning_and_overdue_with_the_clock_moved(tmp_path):
     async with running_bot(tmp_path) as bot:
         case_id, _, card = await open_a_case(bot)
         bot.clock.advance(minutes=31)
-        assert [a.kind for a in await run_supervision(bot.services)] == ["unclaimed"]
+        assert [a.kind for a in run_supervision(bot.services)] == ["unclaimed"]
         await sent_to(bot, STAFF_CHAT, "仍无人认领")
-        assert await run_supervision(bot.services) == []  # each alert once
+        assert run_supervision(bot.services) == []  # each alert once
         bot.api.press(STAFF_A, card["result"], f"claim:{case_id}")
         await wait_until_async(lambda: bot.ledger.case(case_id).owner_id, what="the claim")
         bot.clock.advance(hours=6)  # 80% of the default 8 business hours
-        assert [a.kind for a in await run_supervision(bot.services)] == ["warning"]
+        assert [a.kind for a in run_supervision(bot.services)] == ["warning"]
         await sent_to(bot, STAFF_CHAT, "答复时限已用去80%")
         bot.clock.advance(days=2)
-        assert [a.kind for a in await run_supervision(bot.services)] == ["overdue"]
+        assert [a.kind for a in run_supervision(bot.services)] == ["overdue"]
         await sent_to(bot, STAFF_CHAT, "已超过承诺时限")
         kinds = [e.kind for e in bot.ledger.case_events(case_id)]
         assert kinds == ["opened", "reminded", "claimed", "warned", "overdue"]

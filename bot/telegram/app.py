@@ -27,6 +27,7 @@ from bot.records.ledger import Clock, Ledger, LedgerLost, utc_now
 from bot.telegram.delivery import Outbox, run_outbox
 from bot.telegram.polling import poll, recover, sleep_or_stop
 from bot.telegram.services import Services, StartupError
+from bot.telegram.staff_chat import note_undeliverable
 from bot.telegram.web_bridge import web_services_for
 from bot.telegram.webhook import WebhookServer, with_webhook_secret
 from handlers import register
@@ -51,7 +52,7 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
     store = KnowledgeStore(config.knowledge_dir, config.thresholds,
                            ReloadLimits(config.reload_memory_mb, config.reload_timeout_seconds))
     assistant = Assistant(store, ledger, config)
-    application.bot_data["services"] = Services(
+    application.bot_data["services"] = services = Services(
         config=config,
         ledger=ledger,
         store=store,
@@ -62,6 +63,7 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
         rate_limiter=RateLimiter(config.rate_limit_per_minute),
         redact=redact,
     )
+    services.outbox.on_undeliverable = lambda row: note_undeliverable(services, row)
     register(application)
     return application
 

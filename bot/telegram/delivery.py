@@ -19,12 +19,12 @@ import contextlib
 import datetime as dt
 import logging
 
-from telegram import InlineKeyboardMarkup, InputFile, Message, ReplyParameters
+from telegram import InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.records.ledger import Ledger
-from bot.records.rows import PENDING, OutboxMessage
+from bot.records.rows import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,12 @@ class Outbox:
     def __init__(self, bot, ledger: Ledger, redact=None):
         self.bot = bot
         self.ledger = ledger
+        # For log lines; what the ledger stores it scrubs itself (the app gives both the same Redactor).
         self.redact = redact or (lambda text: text)
         self._wakeups: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task] = {}
         self._stopped = False
-        # Called with the outbox row when a message about a case cannot be delivered (set by the app).
+        # Awaited with the outbox row when a message about a case cannot be delivered (set by build_application).
         self.on_undeliverable = None
 
     # -- queueing (synchronous: safe inside a ledger transaction) ---------------------------
@@ -152,14 +153,13 @@ class Outbox:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
 
-    async def deliver(self, row: OutboxMessage) -> Message | None:
-        if row.status != PENDING:
-            return None
+    async def deliver(self, row: OutboxMessage) -> None:
+        """Send one pending message (from next_message) and record what came of it."""
         try:
             payload = self._resolve(row)
             if payload is None:
                 await self._undeliverable(row, "the case card this message refers to was never sent")
-                return None
+                return
             result = await self._call(row.method, payload)
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
@@ -177,8 +177,6 @@ class Outbox:
             self._retry(row, f"{type(exc).__name__}: {exc.message}", min(2 ** row.attempts, MAX_BACKOFF_SECONDS))
         else:
             self._sent(row, result)
-            return result if isinstance(result, Message) else None
-        return None
 
     def _sent(self, row: OutboxMessage, result) -> None:
         if row.method == CREATE_TOPIC:
@@ -208,16 +206,15 @@ class Outbox:
         return payload
 
     async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
-        self.ledger.mark_undeliverable(row.id, self.redact(error))
+        self.ledger.mark_undeliverable(row.id, error)
         if row.case_id and self.on_undeliverable is not None:
             await self.on_undeliverable(row)
 
     def _retry(self, row: OutboxMessage, error: str, seconds: float) -> None:
-        error = self.redact(error)
         if row.attempts + 1 >= MAX_ATTEMPTS:
             self.ledger.mark_undeliverable(row.id, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
             return
-        log.info("Message %s not sent (%s); retrying in %.0fs", row.id, error, seconds)
+        log.info("Message %s not sent (%s); retrying in %.0fs", row.id, self.redact(error), seconds)
         self.ledger.mark_retry(row.id, error, self.ledger.now() + dt.timedelta(seconds=seconds))
 
     async def _call(self, method: str, payload: dict):

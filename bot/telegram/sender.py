@@ -4,8 +4,8 @@ Every message of one update gets the key "u<update_id>:<name>"; the outbox never
 message under a key it has seen. A name used twice within one update would silently drop the second
 message, so the Sender refuses it.
 
-Sending only queues the message (the chat's queue in the outbox sends it): the `queue_*` methods are
-synchronous, for use inside a ledger transaction; the async ones are the same for handlers.
+Sending only queues the message (the chat's queue in the outbox sends it), so every method is
+synchronous and safe inside a ledger transaction.
 """
 
 from __future__ import annotations
@@ -35,26 +35,17 @@ class Sender:
         self._used.add(name)
         return f"{self.scope}:{name}"
 
-    def queue_text(self, chat_id, text: str, *, key: str, keyboard: InlineKeyboardMarkup | None = None,
-                   **options) -> None:
+    def text(self, chat_id, text: str, *, key: str, keyboard: InlineKeyboardMarkup | None = None, **options) -> None:
         self.outbox.send_text(chat_id, text, keyboard=keyboard, dedupe_key=self.key(key), **options)
 
-    def queue_edit(self, chat_id, message_id: int | None, text: str, keyboard: InlineKeyboardMarkup | None = None,
-                   *, key: str, card_of_case: int | None = None) -> None:
+    def edit(self, chat_id, message_id: int | None, text: str, keyboard: InlineKeyboardMarkup | None = None, *,
+             key: str, card_of_case: int | None = None) -> None:
         self.outbox.edit_text(chat_id, message_id, text, keyboard, dedupe_key=self.key(key), card_of_case=card_of_case)
 
-    async def text(self, chat_id, text: str, *, key: str, keyboard: InlineKeyboardMarkup | None = None,
-                   **options) -> None:
-        self.queue_text(chat_id, text, key=key, keyboard=keyboard, **options)
-
-    async def copy(self, chat_id, from_chat_id, message_id: int, *, key: str, **options) -> None:
+    def copy(self, chat_id, from_chat_id, message_id: int, *, key: str, **options) -> None:
         self.outbox.copy(chat_id, from_chat_id, message_id, dedupe_key=self.key(key), **options)
 
-    async def edit(self, chat_id, message_id: int | None, text: str, keyboard: InlineKeyboardMarkup | None = None, *,
-                   key: str, card_of_case: int | None = None) -> None:
-        self.queue_edit(chat_id, message_id, text, keyboard, key=key, card_of_case=card_of_case)
-
-    async def document(self, chat_id, filename: str, content: bytes, *, key: str, caption: str = "") -> None:
+    def document(self, chat_id, filename: str, content: bytes, *, key: str, caption: str = "") -> None:
         self.outbox.send_document(chat_id, filename, content, caption=caption, dedupe_key=self.key(key))
 
     def topic(self, chat_id, name: str, case_id: int, *, key: str) -> None:

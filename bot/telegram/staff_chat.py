@@ -20,7 +20,7 @@ from bot.telegram.services import Services
 log = logging.getLogger(__name__)
 
 
-def format_due(services: Services, due: dt.datetime | None, language: str = "zh") -> str:
+def format_due(services: Services, due: dt.datetime | None) -> str:
     return local_time(due, services.config.business_hours) if due else "—"
 
 
@@ -44,37 +44,27 @@ def card_keyboard(case: Case):
                       (message("staff.button.close", "zh"), f"close:{case.id}")]])
 
 
-async def post_case(services: Services, case_id: int) -> None:
+def post_case(services: Services, case: Case) -> None:
     """Put a new case in the staff chat, in a forum topic of its own when the group is a forum.
 
     Both wait their turn in the staff chat's queue; the card finds its topic when it is sent."""
-    case = services.ledger.case(case_id)
     staff_chat_id = services.config.staff_chat_id
-    sender = Sender(services.outbox, f"case{case_id}")
+    sender = Sender(services.outbox, f"case{case.id}")
     if services.staff_is_forum and not case.topic_id:
-        sender.topic(staff_chat_id, f"#{case_id} {case.question[:80]}", case_id, key="topic")
-    sender.queue_text(staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case),
-                      case_id=case_id, purpose="case_card", thread_of_case=case_id)
+        sender.topic(staff_chat_id, f"#{case.id} {case.question[:80]}", case.id, key="topic")
+    sender.text(staff_chat_id, card_text(services, case), key="card", keyboard=card_keyboard(case), case_id=case.id,
+                purpose="case_card", thread_of_case=case.id)
 
 
 def queue_case_thread(services: Services, sender: Sender, case_id: int, text: str, *, key: str) -> None:
     """A line in the case's thread in the staff chat: its topic, or a reply to its card (found when sent)."""
-    sender.queue_text(services.config.staff_chat_id, text, key=key, case_id=case_id, thread_of_case=case_id)
+    sender.text(services.config.staff_chat_id, text, key=key, case_id=case_id, thread_of_case=case_id)
 
 
-async def tell_case_thread(services: Services, sender: Sender, case_id: int, text: str, *, key: str) -> None:
-    queue_case_thread(services, sender, case_id, text, key=key)
-
-
-def queue_card_refresh(services: Services, sender: Sender, case_id: int) -> None:
+def queue_card_refresh(services: Services, sender: Sender, case: Case) -> None:
     """Show the case's new state (owner, closed) on its card, once the card is in the chat."""
-    case = services.ledger.case(case_id)
-    sender.queue_edit(services.config.staff_chat_id, None, card_text(services, case), card_keyboard(case),
-                      key="card", card_of_case=case_id)
-
-
-async def refresh_card(services: Services, sender: Sender, case_id: int) -> None:
-    queue_card_refresh(services, sender, case_id)
+    sender.edit(services.config.staff_chat_id, None, card_text(services, case), card_keyboard(case), key="card",
+                card_of_case=case.id)
 
 
 def queue_rating_prompt(sender: Sender, case: Case) -> None:
@@ -82,23 +72,21 @@ def queue_rating_prompt(sender: Sender, case: Case) -> None:
         return  # CaseDesk.close put the closing in the web session's inbox; the page asks for the rating
     language = case.language or "zh"
     buttons = keyboard([[(str(n), f"rate:{case.id}:{n}") for n in range(1, 6)]])
-    sender.queue_text(case.chat_id, esc(message("rate.prompt", language, case_id=case.id)), key="rate",
-                      keyboard=buttons, case_id=case.id)
-
-
-async def ask_for_rating(sender: Sender, case: Case) -> None:
-    queue_rating_prompt(sender, case)
+    sender.text(case.chat_id, esc(message("rate.prompt", language, case_id=case.id)), key="rate", keyboard=buttons,
+                case_id=case.id)
 
 
 async def note_undeliverable(services: Services, row: OutboxMessage) -> None:
-    """Tell the case's thread that a message to the citizen could not be delivered (e.g. they blocked the bot)."""
+    """Tell the case's thread that a message to the citizen could not be delivered (e.g. they blocked the bot).
+
+    Async because the outbox awaits its on_undeliverable hook."""
     if row.chat_id == str(services.config.staff_chat_id):
         return  # a message to staff failed: nothing useful to tell staff through the same chat
-    await tell_case_thread(services, Sender(services.outbox, f"outbox{row.id}"), row.case_id,
-                           staff_text("staff.undeliverable", case_id=row.case_id), key="undeliverable")
+    queue_case_thread(services, Sender(services.outbox, f"outbox{row.id}"), row.case_id,
+                      staff_text("staff.undeliverable", case_id=row.case_id), key="undeliverable")
 
 
-async def run_supervision(services: Services) -> list[Alert]:
+def run_supervision(services: Services) -> list[Alert]:
     """Remind about unclaimed cases, warn owners near the deadline, and raise overdue alerts (电子监察)."""
     now = services.ledger.now()
     alerts = services.desk.alerts(now)
@@ -115,11 +103,11 @@ async def run_supervision(services: Services) -> list[Alert]:
             text = staff_text("staff.overdue", case_id=case.id, due=format_due(services, case.due_at),
                               owner=case.owner_name or message("staff.unowned", "zh"))
         services.desk.record_alert(alert)
-        await tell_case_thread(services, Sender(services.outbox, f"case{case.id}"), case.id, text, key=alert.kind)
+        queue_case_thread(services, Sender(services.outbox, f"case{case.id}"), case.id, text, key=alert.kind)
     return alerts
 
 
-async def post_error_report(services: Services, report: ErrorReport, who: str) -> None:
+def post_error_report(services: Services, report: ErrorReport, who: str) -> None:
     """An error report in the staff chat: the service, the office that owns it, the version, and what was told."""
     knowledge = services.store.current.knowledge
     service = knowledge.services.get(report.service_id) if report.service_id else None
@@ -132,4 +120,4 @@ async def post_error_report(services: Services, report: ErrorReport, who: str) -
     if report.told:
         told = staff_text("wrong.told", inquiry_id=report.inquiry_id, told="{told}")
         text += "\n\n" + told.replace("{told}", fit(report.told, TELEGRAM_MESSAGE_LIMIT - len(text) - len(told) - 10))
-    await Sender(services.outbox, f"wrong{report.id}").text(services.config.staff_chat_id, text, key="report")
+    Sender(services.outbox, f"wrong{report.id}").text(services.config.staff_chat_id, text, key="report")

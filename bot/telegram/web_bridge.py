@@ -7,23 +7,25 @@ from bot.records.rows import ErrorReport
 from bot.telegram.formatting import esc
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services
-from bot.telegram.staff_chat import post_case, post_error_report, tell_case_thread
+from bot.telegram.staff_chat import post_case, post_error_report, queue_case_thread
 
 
 class TelegramStaffChat:
-    """bot.web.services.StaffChat on the Telegram staff chat (the web wing never imports telegram)."""
+    """bot.web.services.StaffChat on the Telegram staff chat (the web wing never imports telegram).
+
+    Async because that interface is awaited; each method only queues in the outbox."""
 
     def __init__(self, services: Services):
         self.services = services
 
     async def case_opened(self, case_id: int) -> None:
-        await post_case(self.services, case_id)
+        post_case(self.services, self.services.ledger.case(case_id))
 
     async def tell(self, case_id: int, text: str, scope: str) -> None:
-        await tell_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
+        queue_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
 
     async def error_reported(self, report: ErrorReport) -> None:
-        await post_error_report(self.services, report, who=f"web {report.user_id}")
+        post_error_report(self.services, report, who=f"web {report.user_id}")
 
 
 def web_services_for(services: Services):

@@ -80,9 +80,10 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
 
 
 class WebhookServer:
-    def __init__(self, application, config):
+    def __init__(self, application, config: Config):
+        """`config` carries the webhook secret already (serve() adds one with with_webhook_secret)."""
         self.application = application
-        self.config = with_webhook_secret(config)
+        self.config = config
         self.server = None
         self.tasks: set[asyncio.Task] = set()
         self.refusals = CountedLog(log, "Refused a webhook request from %s with %s secret header (403)")
