@@ -39,6 +39,11 @@ def refusal(status: int, code: str, language: str = "zh", **values) -> ApiError:
     return ApiError(status, code, message(f"web.error.{code}", language, **values))
 
 
+def rate_limited(language: str) -> ApiError:
+    """Too many requests from an address, a session or desk logins: try again in a minute."""
+    return ApiError(429, "rate_limited", message("rate_limited", language), {"Retry-After": "60"})
+
+
 class SecurityHeaders:
     """ASGI middleware: security headers on every response; a response may bring its own CSP."""
 
@@ -95,11 +100,7 @@ def client_address(request: Request) -> str:
 def check_address(web: WebServices, request: Request) -> None:
     """Every API request counts against its address (in memory only; addresses are never recorded here)."""
     if not web.addresses.allow(client_address(request), time.monotonic()):
-        raise ApiError(429, "rate_limited", message("rate_limited", request_language(request)), {"Retry-After": "60"})
-
-
-def session_allows(web: WebServices, user_id: str) -> bool:
-    return web.sessions.allow(user_id, time.monotonic())
+        raise rate_limited(request_language(request))
 
 
 def check_origin(request: Request) -> None:
