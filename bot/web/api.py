@@ -341,11 +341,11 @@ def inbox_json(row: InboxMessage, language: str) -> dict:
 async def catalogue(web: WebServices, request: Request, data: dict) -> dict:
     """/services: categories and their services, in both languages."""
     knowledge = web.store.current.knowledge
+    listed = [(c, knowledge.services_in(c.id)) for c in knowledge.categories.values()]
     return {"categories": [
         {"id": c.id, "name": {"zh": c.name.get("zh"), "en": c.name.get("en")},
-         "services": [{"id": s.id, "name": {"zh": s.name.get("zh"), "en": s.name.get("en")}}
-                      for s in knowledge.services_in(c.id)]}
-        for c in knowledge.categories.values() if knowledge.services_in(c.id)]}
+         "services": [{"id": s.id, "name": {"zh": s.name.get("zh"), "en": s.name.get("en")}} for s in services]}
+        for c, services in listed if services]}
 
 
 ROUTES = [("/api/v1/session", new_session), ("/api/v1/ask", ask), ("/api/v1/choose", choose),

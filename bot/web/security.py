@@ -16,6 +16,7 @@ from bot.web.services import WebServices
 # desk show the print preview in a frame and keeps other sites from framing the pages.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'")
+CSP_HEADER = (b"content-security-policy", CSP.encode())
 # The printable checklist (bot/answering/printable.py) carries its own <style> and no script at all.
 PRINTABLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
@@ -61,7 +62,7 @@ class SecurityHeaders:
                 names = {name.lower() for name, _ in headers}
                 extra = [(n, v) for n, v in HEADERS if n not in names]
                 if b"content-security-policy" not in names:
-                    extra.append((b"content-security-policy", CSP.encode()))
+                    extra.append(CSP_HEADER)
                 if scope["path"].startswith(("/api/", "/desk/api/")) and b"cache-control" not in names:
                     extra.append((b"cache-control", b"no-store"))
                 event = {**event, "headers": headers + extra}
