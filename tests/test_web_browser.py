@@ -16,7 +16,7 @@ import pytest
 from bot.answering.render import HTML, render_checklist
 from bot.records.ledger import Ledger
 from bot.telegram.fake_bot_api import FakeBotApi
-from bot.web.services import session_id
+from bot.web.services import web_user
 from tests.browser import chromium
 from tests.process import BotProcess
 from tests.waiting import wait_until
@@ -87,7 +87,7 @@ def test_typing_a_question_and_enter_shows_the_full_checklist(web, ledger, knowl
         escalated.wait_for()
         case_id = int(re.search(r"#(\d+)", escalated.inner_text()).group(1))
         token = page.evaluate(f"() => localStorage.getItem('{STORAGE}')")
-    inquiries = ledger.inquiries(f"web:{session_id(token)}")
+    inquiries = ledger.inquiries(web_user(token))
     assert [(i.channel, i.action, i.case_id) for i in inquiries] == [("web", "answer", None),
                                                                      ("web", "escalate", case_id)]
     assert ledger.case(case_id).question == OUT_OF_SCOPE
@@ -191,7 +191,7 @@ def test_the_language_switch_keeps_the_session_and_answers_in_english(web, ledge
         ask(page, "How do I renew my passport?")
         page.locator(".bubble.assistant", has_text="Documents to bring").wait_for()
         token = page.evaluate(f"() => localStorage.getItem('{STORAGE}')")
-    assert [i.language for i in ledger.inquiries(f"web:{session_id(token)}")] == ["zh", "en"]
+    assert [i.language for i in ledger.inquiries(web_user(token))] == ["zh", "en"]
 
 
 def test_the_desk_refuses_without_login_then_prints_a_checklist(web, ledger, tmp_path):
