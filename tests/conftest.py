@@ -58,6 +58,23 @@ def assistant(ledger, config):
 
 
 @pytest.fixture
+def run(tmp_path, monkeypatch):
+    """run(*args, input=None): `python -m bot ARGS` in-process, click's Result. It runs from tmp_path (no stray .env
+    is read) with DATABASE_PATH the `ledger` fixture's file; arguments may be paths or numbers."""
+    from click.testing import CliRunner
+
+    from bot.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "ledger.db"))
+
+    def invoke(*args, input=None):
+        return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
 def api():
     """A fake Bot API on a local port, for a bot run as a real process (tests/process.py)."""
     from bot.telegram.fake_bot_api import FakeBotApi

@@ -8,9 +8,7 @@ import os
 import socket
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli.main import cli
 from bot.config import Config
 from bot.records.backup import check_backup
 from bot.records.ledger import Ledger
@@ -24,12 +22,7 @@ def open_cases(ledger: Ledger, count: int) -> list[int]:
             for n in range(count)]
 
 
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def test_backup_while_the_bot_writes_then_restore(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
+def test_backup_while_the_bot_writes_then_restore(run, tmp_path):
     database = tmp_path / "data" / "ledger.db"
     bot = Ledger(database)  # open, as a running bot has it: recent pages are still in the -wal file
     assert open_cases(bot, 3) == [1, 2, 3]
@@ -56,8 +49,7 @@ def test_backup_while_the_bot_writes_then_restore(tmp_path, monkeypatch):
     ledger.close()
 
 
-def test_backup_names_the_problem(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_backup_names_the_problem(run, tmp_path):
     missing = run("backup", str(tmp_path / "b.db"), "--database", str(tmp_path / "nope.db"))
     assert missing.exit_code == 1 and f"The ledger file {tmp_path / 'nope.db'} does not exist" in missing.output
     (tmp_path / "junk.db").write_bytes(b"not a ledger at all" * 100)

@@ -8,22 +8,10 @@ import sys
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from bot.cli.main import cli
 from bot.records.ledger import Ledger
 from tests.conftest import TESTS
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-
-    def invoke(*args, input=None):
-        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
@@ -38,7 +26,7 @@ def test_ask_prints_the_decision_and_records_it(run, tmp_path):
     data = json.loads(result.output)
     assert (data["action"], data["service"]) == ("answer", "passport")
     assert "普通护照申领" in data["reply"]
-    assert Ledger(tmp_path / "cli.db").inquiries()[0].channel == "cli"
+    assert Ledger(tmp_path / "ledger.db").inquiries()[0].channel == "cli"
 
 
 def test_eval_reports_and_fails_below_a_threshold(run, tmp_path):
@@ -87,7 +75,7 @@ def test_chat_answers_clarifies_and_lets_the_citizen_pick(run, tmp_path):
     assert result.exit_code == 0
     assert "您想办理的是哪一项" in result.output
     assert "【需要准备的材料】" in result.output
-    rows = Ledger(tmp_path / "cli.db").inquiries("console")
+    rows = Ledger(tmp_path / "ledger.db").inquiries("console")
     assert [r.action for r in rows] == ["clarify", "chosen", "escalate"]
     assert rows[2].case_id is not None and f"#{rows[2].case_id}" in result.output
 
@@ -108,5 +96,5 @@ def test_chat_tailors_a_list_and_saves_it(run, tmp_path):
     assert "户口簿或出生医学证明" not in result.output.split("【您的情况】")[1]
     [saved] = (tmp_path / "checklists").glob("checklist-passport-*.html")
     assert 'ul class="check"' in saved.read_text(encoding="utf-8")
-    rows = Ledger(tmp_path / "cli.db").inquiries("console")
+    rows = Ledger(tmp_path / "ledger.db").inquiries("console")
     assert rows[-1].answers == {"minor": False, "agent": True, "state_employee": False, "old_passport": True}

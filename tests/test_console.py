@@ -5,25 +5,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli.main import cli
 from bot.records.ledger import Ledger
 
 
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-
-    def invoke(*args, input=None):
-        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    return invoke
-
-
 def inquiries(tmp_path):
-    ledger = Ledger(tmp_path / "cli.db")
+    ledger = Ledger(tmp_path / "ledger.db")
     try:
         return ledger.inquiries("console")
     finally:
@@ -75,7 +62,7 @@ def test_reply_refuses_a_missing_case_and_a_telegram_case(run, tmp_path):
     run("chat", input="/quit\n")  # creates the ledger
     missing = run("reply", "99", "x")
     assert missing.exit_code == 1 and "There is no case #99" in missing.output
-    ledger = Ledger(tmp_path / "cli.db")
+    ledger = Ledger(tmp_path / "ledger.db")
     case_id = ledger.open_case(channel="telegram", user_id="5001", chat_id="5001", language="zh", question="狗证")
     ledger.close()
     telegram = run("reply", str(case_id), "x")

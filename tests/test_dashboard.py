@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from bot.supervision.dashboard import (
     password_hash,
 )
 from tests.browser import chromium
+from tests.process import free_port
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +104,6 @@ def file_digests(path: Path) -> dict[str, str]:
     """The database file and its WAL: a reader that wrote nothing leaves both byte for byte."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in (path, path.with_name(path.name + "-wal")) if p.exists()}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_status(url: str) -> int:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
 from bot.answering.render import PLAIN, render_checklist
-from bot.cli.main import cli
 from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, running_bot, sent_to
 from tests.test_telegram import buttons
 from tests.waiting import wait_until_async
@@ -64,17 +61,15 @@ def test_a_city_level_service_does_not_ask_for_a_district(knowledge):
     assert "告诉我您所在的区" not in text
 
 
-def test_ask_names_the_district_office(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "ledger.db"))
-    result = CliRunner().invoke(cli, ["ask", "我在洪山区，结婚登记要去哪里办", "--json"], catch_exceptions=False)
+def test_ask_names_the_district_office(run):
+    result = run("ask", "我在洪山区，结婚登记要去哪里办", "--json")
     data = json.loads(result.output)
     assert (data["action"], data["service"], data["district"]) == ("answer", "marriage_registration", "hongshan")
     assert "洪山区民政局婚姻登记处" in data["reply"] and "洪山区文秀街9号" in data["reply"]
 
 
-def test_offices_lists_every_district_office_with_its_district(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["offices", "--json"], catch_exceptions=False)
+def test_offices_lists_every_district_office_with_its_district(run):
+    result = run("offices", "--json")
     rows = [json.loads(line) for line in result.output.splitlines()]
     local = [r for r in rows if r["district"]]
     assert len({r["district"] for r in local}) >= 13
@@ -82,7 +77,7 @@ def test_offices_lists_every_district_office_with_its_district(tmp_path, monkeyp
     # An address comes with its source, and no address is made up: the rest say they are being confirmed.
     assert all(r["sources"] for r in local if r["address"])
     assert all(r["to_confirm"] for r in local if r["address"] is None)
-    hongshan = CliRunner().invoke(cli, ["offices", "--district", "洪山区", "--json"]).output.splitlines()
+    hongshan = run("offices", "--district", "洪山区", "--json").output.splitlines()
     assert {json.loads(line)["district"] for line in hongshan} == {None, "hongshan"}
 
 

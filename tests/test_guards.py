@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import httpx
 import pytest
 
 from bot.answering.messages import message
-from tests.process import ROOT, BotProcess, message_to
+from tests.process import ROOT, BotProcess, free_port, message_to
 from tests.test_safe_loading import write_bomb
 from tests.waiting import wait_until
 
@@ -37,12 +36,6 @@ def rows(database, sql: str, args=()) -> list:
         return connection.execute(sql, args).fetchall()
     finally:
         connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_webhook_mode_without_a_configured_secret_refuses_forged_updates(api, tmp_path):

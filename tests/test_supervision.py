@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
 from bot.answering.assistant import Assistant, KnowledgeStore
 from bot.answering.render import PLAIN
-from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.records.cases import CaseDesk, Citizen, Staff
 from bot.records.history import case_history
@@ -301,17 +299,6 @@ def test_a_purge_replaces_text_and_keeps_the_counts(week):
 
 
 # -- the commands ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    monkeypatch.delenv("DATABASE_PATH", raising=False)
-
-    def invoke(*args, input=None):
-        return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.mark.parametrize("options, marker", [((), "按窗口 By office"), (("--format", "csv"), "level,key,name_zh")])

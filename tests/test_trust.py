@@ -5,21 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 import yaml
-from click.testing import CliRunner
 
 from bot.answering.assistant import Assistant, KnowledgeStore
-from bot.cli.main import cli
 from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.records.ledger import Ledger
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "ledger.db"))
-    monkeypatch.chdir(tmp_path)
-    return lambda *args: CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def told_passport(tmp_path, knowledge_dir=BUNDLED_KNOWLEDGE, user="u1"):

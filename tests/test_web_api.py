@@ -13,7 +13,7 @@ from bot.answering.render import HTML, render_checklist
 from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.records.ledger import Ledger
 from bot.web.api import ROUTES
-from bot.web.services import session_id
+from bot.web.services import session_id, web_user
 from tests.web_harness import WebProcess
 
 RATE_LIMIT = 15  # citizen actions per session per minute, low enough that a flood is quick to show
@@ -46,7 +46,7 @@ def test_ask_answers_the_passport_checklist_as_telegram_does(web, ledger, knowle
     inquiry = ledger.inquiry(reply["inquiry_id"])
     assert (inquiry.channel, inquiry.service_id) == ("web", "passport")
     # The ledger keeps a hash of the session token, never the token, and no address.
-    assert inquiry.user_id == f"web:{session_id(reply['session'])}" and reply["session"] not in inquiry.user_id
+    assert inquiry.user_id == web_user(reply["session"]) and reply["session"] not in inquiry.user_id
     assert ledger.web_session(session_id(reply["session"])).address is None
     assert "127.0.0.1" not in json.dumps(list(ledger.db["web_sessions"].rows) + list(ledger.db["inquiries"].rows))
 
@@ -55,7 +55,7 @@ def test_an_out_of_scope_question_gets_a_case_recorded_for_staff(web, ledger):
     reply = web.post("/api/v1/ask", {"text": "我的快递三天没到，物流显示一直卡在中转站", "language": "zh"}).json()
     assert reply["action"] == "escalate" and f"#{reply['case_id']}" in reply["messages"][0]
     case = ledger.case(reply["case_id"])
-    assert (case.channel, case.user_id, case.status) == ("web", f"web:{session_id(reply['session'])}", "open")
+    assert (case.channel, case.user_id, case.status) == ("web", web_user(reply["session"]), "open")
     mine = web.post("/api/v1/case", {"session": reply["session"]}).json()
     assert mine["case"]["id"] == case.id
 
@@ -149,7 +149,7 @@ def test_a_flood_from_one_session_is_limited_and_recorded(web, ledger):
     assert codes == [200] * RATE_LIMIT + [429] * 3
     limited = web.post("/api/v1/ask", {"session": session, "text": "再问一次"})
     assert limited.headers["retry-after"] == "60" and "太快" in limited.json()["message"]
-    actions = [i.action for i in ledger.inquiries(f"web:{session_id(session)}")]
+    actions = [i.action for i in ledger.inquiries(web_user(session))]
     assert actions == ["answer"] * RATE_LIMIT + ["rate_limited"] * 4  # nothing the citizen sent is lost
     assert web.post("/api/v1/ask", {"text": "护照怎么办理"}).status_code == 200  # other sessions are served
 

@@ -15,12 +15,10 @@ import pytest
 
 from bot.answering.render import HTML, render_checklist
 from bot.records.ledger import Ledger
-from bot.telegram.fake_bot_api import FakeBotApi
-from bot.web.services import session_id
+from bot.web.services import web_user
 from tests.browser import chromium
-from tests.process import BotProcess
-from tests.waiting import wait_until
-from tests.web_harness import DESK_PASSWORD, WebProcess, free_port, wait_until_serving
+from tests.process import BotProcess, free_port, message_to
+from tests.web_harness import DESK_PASSWORD, WebProcess
 
 PHONE = {"width": 390, "height": 844}
 STORAGE = "counter-assistant-session"
@@ -87,7 +85,7 @@ def test_typing_a_question_and_enter_shows_the_full_checklist(web, ledger, knowl
         escalated.wait_for()
         case_id = int(re.search(r"#(\d+)", escalated.inner_text()).group(1))
         token = page.evaluate(f"() => localStorage.getItem('{STORAGE}')")
-    inquiries = ledger.inquiries(f"web:{session_id(token)}")
+    inquiries = ledger.inquiries(web_user(token))
     assert [(i.channel, i.action, i.case_id) for i in inquiries] == [("web", "answer", None),
                                                                      ("web", "escalate", case_id)]
     assert ledger.case(case_id).question == OUT_OF_SCOPE
@@ -191,7 +189,7 @@ def test_the_language_switch_keeps_the_session_and_answers_in_english(web, ledge
         ask(page, "How do I renew my passport?")
         page.locator(".bubble.assistant", has_text="Documents to bring").wait_for()
         token = page.evaluate(f"() => localStorage.getItem('{STORAGE}')")
-    assert [i.language for i in ledger.inquiries(f"web:{session_id(token)}")] == ["zh", "en"]
+    assert [i.language for i in ledger.inquiries(web_user(token))] == ["zh", "en"]
 
 
 def test_the_desk_refuses_without_login_then_prints_a_checklist(web, ledger, tmp_path):
@@ -238,20 +236,19 @@ def test_the_desk_refuses_without_login_then_prints_a_checklist(web, ledger, tmp
     assert told.user_id.startswith("desk:") and "需要准备的材料" in told.reply
 
 
-def test_both_channels_in_one_process_a_web_case_reaches_staff_and_the_reply_reaches_the_page(tmp_path):
-    api = FakeBotApi().start()
+def test_both_channels_in_one_process_a_web_case_reaches_staff_and_the_reply_reaches_the_page(api, tmp_path):
     port = free_port()
     bot = BotProcess(api, tmp_path / "ledger.db", WEB_PORT=str(port), WEB_HOST="127.0.0.1").start()
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url + "/", bot.process, bot.log)
+        bot.wait_until_serving(url + "/")
         with chromium() as browser:
             page = open_chat(browser, url + "/")
             ask(page, MARKUP)
             escalated = page.locator(".bubble.assistant", has_text="案件编号")
             escalated.wait_for()
             case_id = int(re.search(r"#(\d+)", escalated.inner_text()).group(1))
-            [card] = wait_until(lambda: api.sent_containing(api.staff_chat_id, f"案件 #{case_id}"), 30, f"案件 #{case_id}")
+            [card] = message_to(api, api.staff_chat_id, f"案件 #{case_id}", timeout=30)
             assert html.escape(MARKUP, quote=False) in card["params"]["text"]  # text, not markup, in Telegram HTML
             assert card["params"]["parse_mode"] == "HTML"
 
@@ -259,7 +256,7 @@ def test_both_channels_in_one_process_a_web_case_reaches_staff_and_the_reply_rea
             reply = page.locator(".bubble.staff", has_text="养犬登记请到辖区派出所办理")
             reply.wait_for(timeout=30_000)
             assert "<i>带户口本</i>" in reply.inner_text() and page.locator(".bubble.staff i").count() == 0
-            wait_until(lambda: api.sent_containing(api.staff_chat_id, f"已转达市民（案件 #{case_id}）"), 30, f"已转达市民（案件 #{case_id}）")
+            message_to(api, api.staff_chat_id, f"已转达市民（案件 #{case_id}）", timeout=30)
 
             api.staff_says(9001, f"/close {case_id}", name="李明")
             page.locator(".bubble.staff", has_text="请为本次服务评分").wait_for(timeout=30_000)
@@ -267,7 +264,6 @@ def test_both_channels_in_one_process_a_web_case_reaches_staff_and_the_reply_rea
             page.get_by_text("感谢您的评价").wait_for()
     finally:
         assert bot.stop() == 0
-        api.stop()
     ledger = Ledger(tmp_path / "ledger.db")
     case = ledger.case(case_id)
     assert (case.channel, case.status, case.rating) == ("web", "closed", 5)

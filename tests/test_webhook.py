@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import httpx
 import pytest
@@ -14,16 +13,11 @@ from bot.telegram.app import build_application, start_services
 from bot.telegram.delivery import run_outbox
 from bot.telegram.fake_bot_api import FakeBotApi
 from bot.telegram.webhook import WebhookServer
+from tests.process import free_port
 from tests.telegram_harness import CITIZEN, bot_config
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_webhook_records_then_answers(tmp_path):

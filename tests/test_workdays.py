@@ -6,12 +6,10 @@ import datetime as dt
 import logging
 
 import pytest
-from click.testing import CliRunner
 
 from bot.answering.assistant import Assistant, KnowledgeStore
 from bot.answering.render import PLAIN
 from bot.cli.knowledge import calendar_coverage
-from bot.cli.main import cli
 from bot.config import BusinessHours, Config
 from bot.knowledge.calendar import LocalCalendar
 from bot.knowledge.loading import load_knowledge
@@ -87,17 +85,15 @@ def test_validate_warns_when_the_next_60_days_are_not_covered(knowledge_copy):
     ("2026-09-30T16:30+08:00", ["2026-10-08T10:30+08:00 (Thursday)", "  2026-10-01 (Thu) not a working day: "]),
     ("2026-09-18T16:30+08:00", ["2026-09-20T10:30+08:00 (Sunday)", "  2026-09-20 (Sun) make-up working day: "]),
 ])
-def test_workdays_add_prints_the_due_moment_and_why(start, lines, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    result = CliRunner().invoke(cli, ["workdays", "add", start, "2"], catch_exceptions=False)
+def test_workdays_add_prints_the_due_moment_and_why(start, lines, run):
+    result = run("workdays", "add", start, "2")
     assert result.exit_code == 0
     output = result.output.splitlines()
     assert output[0] == lines[0] and output[1].startswith(lines[1]) and OFFICIAL in output[1]
 
 
-def test_workdays_add_names_a_malformed_time(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["workdays", "add", "30/09/2026 16:30", "2"])
+def test_workdays_add_names_a_malformed_time(run):
+    result = run("workdays", "add", "30/09/2026 16:30", "2")
     assert result.exit_code == 2 and "write it like 2026-09-30T16:30+08:00" in result.output
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -30,12 +31,12 @@ from bot.web.security import (
     check_address,
     check_origin,
     client_address,
+    rate_limited,
     read_json,
     refusal,
     request_language,
-    session_allows,
 )
-from bot.web.services import TOKEN, WebServices, session_id
+from bot.web.services import TOKEN, WebServices, session_id, web_user
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
@@ -93,8 +94,9 @@ def service_name(data: dict, name: str, language: str) -> str:
     return value
 
 
-def session_of(web: WebServices, request: Request, data: dict, *, create: bool = False) -> Session:
-    """The caller's session; a new one when allowed and none was given. An unknown token is refused."""
+def session_of(web: WebServices, request: Request, data: dict, *, limit: bool, create: bool = False) -> Session:
+    """The caller's session; a new one when allowed and none was given. An unknown token is refused (and not
+    counted); with `limit`, the action then counts against the session (citizen actions do, polling does not)."""
     token = data.get("session")
     language = language_of(data) or request_language(request)
     if token is None and create:
@@ -103,7 +105,10 @@ def session_of(web: WebServices, request: Request, data: dict, *, create: bool =
         web.ledger.create_web_session(session_id(token), language, address)
     if not isinstance(token, str) or not TOKEN.fullmatch(token) or web.ledger.web_session(session_id(token)) is None:
         raise refusal(401, "session", language)
-    return Session(token, f"{WEB}:{session_id(token)}", language)
+    session = Session(token, web_user(token), language)
+    if limit and not web.sessions.allow(session.user_id, time.monotonic()):
+        raise rate_limited(language)
+    return session
 
 
 def own_inquiry(web: WebServices, data: dict, session: Session) -> Inquiry:
@@ -114,30 +119,24 @@ def own_inquiry(web: WebServices, data: dict, session: Session) -> Inquiry:
     return inquiry
 
 
-def limited(web: WebServices, session: Session) -> None:
-    """Citizen actions count against the session (polling for messages does not)."""
-    if not session_allows(web, session.user_id):
-        raise ApiError(429, "rate_limited", message("rate_limited", session.language), {"Retry-After": "60"})
-
-
 # -- answering ------------------------------------------------------------------------------------
 
 async def new_session(web: WebServices, request: Request, data: dict) -> dict:
-    session = session_of(web, request, {**data, "session": None}, create=True)
+    session = session_of(web, request, {**data, "session": None}, create=True, limit=False)
     return {"session": session.token, "language": session.language}
 
 
 async def ask(web: WebServices, request: Request, data: dict) -> dict:
     text = data.get("text")
     language = language_of(data)
-    session = session_of(web, request, data, create=True)
+    session = session_of(web, request, data, create=True, limit=False)
     if not isinstance(text, str):
         raise refusal(400, "field", session.language, field="text")
-    if not session_allows(web, session.user_id):  # recorded, so nothing a citizen sent is lost
-        notice = message("rate_limited", session.language)
-        web.assistant.record_unanswered(text, RATE_LIMITED, notice, channel=WEB, user_id=session.user_id,
+    if not web.sessions.allow(session.user_id, time.monotonic()):  # recorded, so nothing a citizen sent is lost
+        refused = rate_limited(session.language)
+        web.assistant.record_unanswered(text, RATE_LIMITED, refused.text, channel=WEB, user_id=session.user_id,
                                         chat_id=session.user_id, language=session.language)
-        raise ApiError(429, "rate_limited", notice, {"Retry-After": "60"})
+        raise refused
     reply = web.assistant.ask(text, channel=WEB, user_id=session.user_id, chat_id=session.user_id, language=language)
     await tell_staff(web, reply)
     return reply_json(web.store.current.knowledge, reply, session.token)
@@ -145,8 +144,7 @@ async def ask(web: WebServices, request: Request, data: dict) -> dict:
 
 async def choose(web: WebServices, request: Request, data: dict) -> dict:
     """A service picked from a clarification (with inquiry_id) or while browsing (without)."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     service = service_name(data, "service", session.language)
     knowledge = web.store.current.knowledge
     if data.get("inquiry_id") is not None:
@@ -165,8 +163,7 @@ async def choose(web: WebServices, request: Request, data: dict) -> dict:
 
 async def tailor(web: WebServices, request: Request, data: dict) -> dict:
     """Answers so far in, the next yes/no question out; with every question answered, the tailored list."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
     target, is_event = inquiry.target
     knowledge = web.store.current.knowledge
@@ -188,8 +185,7 @@ async def tailor(web: WebServices, request: Request, data: dict) -> dict:
 
 async def ask_person(web: WebServices, request: Request, data: dict) -> dict:
     """[Ask a person] / [None of these]: a case for the question (or a follow-up to the open one)."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     inquiry_id = identifier(data, "inquiry_id", session.language)
     reply = web.assistant.ask_person(inquiry_id, user_id=session.user_id, language=session.language)
     if reply is None:
@@ -218,8 +214,7 @@ async def tell_staff(web: WebServices, reply: Reply) -> None:
 # -- after the answer -----------------------------------------------------------------------------
 
 async def helpful(web: WebServices, request: Request, data: dict) -> dict:
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
     web.ledger.record_feedback(inquiry.id, session.user_id, "helpful")
     return {"session": session.token, "notice": message("feedback.thanks", session.language)}
@@ -227,8 +222,7 @@ async def helpful(web: WebServices, request: Request, data: dict) -> dict:
 
 async def printable(web: WebServices, request: Request, data: dict) -> dict:
     """[Save as file]: the checklist as a printable HTML page with tick boxes."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
     target, is_event = inquiry.target
     knowledge = web.store.current.knowledge
@@ -243,7 +237,7 @@ async def printable(web: WebServices, request: Request, data: dict) -> dict:
 
 async def my_case(web: WebServices, request: Request, data: dict) -> dict:
     """/mycase: the session's open case, and nobody else's."""
-    session = session_of(web, request, data)
+    session = session_of(web, request, data, limit=False)
     case = web.ledger.open_case_of(session.user_id)
     if case is None:
         return {"session": session.token, "case": None, "text": message("mycase.none", session.language)}
@@ -256,8 +250,7 @@ async def my_case(web: WebServices, request: Request, data: dict) -> dict:
 
 async def end_case(web: WebServices, request: Request, data: dict) -> dict:
     """/end: the citizen closes their open case; the inbox then asks for a rating."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     case = web.ledger.open_case_of(session.user_id)
     if case is None:
         return {"session": session.token, "notice": message("end.none", session.language)}
@@ -268,8 +261,7 @@ async def end_case(web: WebServices, request: Request, data: dict) -> dict:
 
 async def rate(web: WebServices, request: Request, data: dict) -> dict:
     """A 1-5 rating of a closed case; a low one reopens it and invites a comment."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     case_id = identifier(data, "case_id", session.language)
     stars = data.get("stars")
     if isinstance(stars, bool) or not isinstance(stars, int):
@@ -286,8 +278,7 @@ async def rate(web: WebServices, request: Request, data: dict) -> dict:
 
 async def comment(web: WebServices, request: Request, data: dict) -> dict:
     """What went wrong, after a low rating: recorded on the case and shown to staff."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     case = web.ledger.case(identifier(data, "case_id", session.language))
     text = data.get("text")
     if case is None or case.user_id != session.user_id or case.rating is None:
@@ -302,8 +293,7 @@ async def comment(web: WebServices, request: Request, data: dict) -> dict:
 
 async def report_error(web: WebServices, request: Request, data: dict) -> dict:
     """The citizen says what an answer got wrong: recorded with what they were told, and posted for staff."""
-    session = session_of(web, request, data)
-    limited(web, session)
+    session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -324,7 +314,7 @@ async def report_error(web: WebServices, request: Request, data: dict) -> dict:
 
 async def messages(web: WebServices, request: Request, data: dict) -> dict:
     """What arrived for the session after `after` (the last id the page has): staff replies, closed cases."""
-    session = session_of(web, request, data)
+    session = session_of(web, request, data, limit=False)
     after = data.get("after", 0)
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise refusal(400, "field", session.language, field="after")
@@ -351,11 +341,11 @@ def inbox_json(row: InboxMessage, language: str) -> dict:
 async def catalogue(web: WebServices, request: Request, data: dict) -> dict:
     """/services: categories and their services, in both languages."""
     knowledge = web.store.current.knowledge
+    listed = [(c, knowledge.services_in(c.id)) for c in knowledge.categories.values()]
     return {"categories": [
         {"id": c.id, "name": {"zh": c.name.get("zh"), "en": c.name.get("en")},
-         "services": [{"id": s.id, "name": {"zh": s.name.get("zh"), "en": s.name.get("en")}}
-                      for s in knowledge.services_in(c.id)]}
-        for c in knowledge.categories.values() if knowledge.services_in(c.id)]}
+         "services": [{"id": s.id, "name": {"zh": s.name.get("zh"), "en": s.name.get("en")}} for s in services]}
+        for c, services in listed if services]}
 
 
 ROUTES = [("/api/v1/session", new_session), ("/api/v1/ask", ask), ("/api/v1/choose", choose),

@@ -20,7 +20,7 @@ from bot.answering.printable import printable_checklist
 from bot.answering.render import HTML, render_checklist, render_event
 from bot.records.rows import DESK
 from bot.web.api import LANGUAGES, NAME, endpoint, identifier
-from bot.web.security import PRINTABLE_CSP, ApiError, client_address, refusal, request_language
+from bot.web.security import PRINTABLE_CSP, ApiError, client_address, rate_limited, refusal, request_language
 from bot.web.services import WebServices
 
 COOKIE = "desk"
@@ -38,7 +38,7 @@ def staff_of(web: WebServices, request: Request) -> str:
 async def login(web: WebServices, request: Request, data: dict) -> Response:
     language = request_language(request)
     if not web.logins.allow(client_address(request), time.monotonic()):
-        raise ApiError(429, "rate_limited", message("rate_limited", language), {"Retry-After": "60"})
+        raise rate_limited(language)
     if web.desk_password is None:
         raise refusal(503, "desk_disabled", language)
     name, password = data.get("name"), data.get("password")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 SESSION = {"type": "string", "description": "The token from a previous answer; the ledger keeps only its hash."}
 LANGUAGE = {"type": "string", "enum": ["zh", "en"]}
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
@@ -85,6 +87,7 @@ SCHEMAS = {
 }
 
 
+@cache  # the same for every request: built once per process (callers only read it)
 def openapi() -> dict:
     paths = {path: {"post": {"summary": summary, "requestBody": body, "responses": {"200": _answer(summary, schema),
                                                                                    **REFUSALS}}}

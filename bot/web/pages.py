@@ -40,6 +40,7 @@ def _fill(name: str, language: str, values: dict[str, str], strings: dict[str, s
     return _template(name).substitute({k: html.escape(v, quote=True) for k, v in {**common, **values}.items()})
 
 
+@cache  # depends only on the language: messages.yaml and the templates are read once per process
 def chat_page(language: str) -> str:
     values = {key: message(f"web.{key}", language) for key in CHAT_TEXT}
     strings = {"you": message("web.you", language), "assistant": message("web.assistant", language),
@@ -50,6 +51,7 @@ def chat_page(language: str) -> str:
     return _fill("chat.html", language, values, strings, "/en" if language == "zh" else "/")
 
 
+@cache
 def desk_page(language: str) -> str:
     values = {key: message(name, language) for key, name in DESK_TEXT.items()}
     strings = {"yes": message("yes", language), "no": message("no", language),

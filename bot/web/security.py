@@ -16,6 +16,7 @@ from bot.web.services import WebServices
 # desk show the print preview in a frame and keeps other sites from framing the pages.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'")
+CSP_HEADER = (b"content-security-policy", CSP.encode())
 # The printable checklist (bot/answering/printable.py) carries its own <style> and no script at all.
 PRINTABLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
@@ -39,6 +40,11 @@ def refusal(status: int, code: str, language: str = "zh", **values) -> ApiError:
     return ApiError(status, code, message(f"web.error.{code}", language, **values))
 
 
+def rate_limited(language: str) -> ApiError:
+    """Too many requests from an address, a session or desk logins: try again in a minute."""
+    return ApiError(429, "rate_limited", message("rate_limited", language), {"Retry-After": "60"})
+
+
 class SecurityHeaders:
     """ASGI middleware: security headers on every response; a response may bring its own CSP."""
 
@@ -56,7 +62,7 @@ class SecurityHeaders:
                 names = {name.lower() for name, _ in headers}
                 extra = [(n, v) for n, v in HEADERS if n not in names]
                 if b"content-security-policy" not in names:
-                    extra.append((b"content-security-policy", CSP.encode()))
+                    extra.append(CSP_HEADER)
                 if scope["path"].startswith(("/api/", "/desk/api/")) and b"cache-control" not in names:
                     extra.append((b"cache-control", b"no-store"))
                 event = {**event, "headers": headers + extra}
@@ -95,11 +101,7 @@ def client_address(request: Request) -> str:
 def check_address(web: WebServices, request: Request) -> None:
     """Every API request counts against its address (in memory only; addresses are never recorded here)."""
     if not web.addresses.allow(client_address(request), time.monotonic()):
-        raise ApiError(429, "rate_limited", message("rate_limited", request_language(request)), {"Retry-After": "60"})
-
-
-def session_allows(web: WebServices, user_id: str) -> bool:
-    return web.sessions.allow(user_id, time.monotonic())
+        raise rate_limited(request_language(request))
 
 
 def check_origin(request: Request) -> None:

@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.ratelimit import RateLimiter
 from bot.records.cases import CaseDesk
 from bot.records.ledger import Ledger
-from bot.records.rows import ErrorReport
+from bot.records.rows import WEB, ErrorReport
 
 log = logging.getLogger(__name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -57,7 +57,7 @@ def session_id(token: str) -> str:
 
 def web_user(token: str) -> str:
     """The ledger's user_id of a web session; the prefix keeps it apart from Telegram's numeric ids."""
-    return f"web:{session_id(token)}"
+    return f"{WEB}:{session_id(token)}"
 
 
 class PasswordCheck:
