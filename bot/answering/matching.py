@@ -61,6 +61,18 @@ CHINESE_FILLERS = sorted(
     reverse=True,
 )
 _FILLER_PATTERN = re.compile("|".join(map(re.escape, CHINESE_FILLERS)))
+# Ways of saying the same thing that aliases cannot all list: "never had one" is a first application.
+_SAME_MEANING = (
+    (re.compile(r"(?:从来|从|一直|还|都)?没有?(?:办|申请|领|弄)过"), "第一次办"),
+    (re.compile(r"头一[回次]|首次"), "第一次"),
+)
+
+
+def same_meaning(text: str) -> str:
+    """One wording for phrasings that mean the same (一直没办过身份证 -> 第一次办身份证)."""
+    for pattern, wording in _SAME_MEANING:
+        text = pattern.sub(wording, text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -217,12 +229,12 @@ class Matcher:
     def _add_vocabulary(self, target: str, texts, document_frequency: Counter) -> None:
         vocabulary = set()
         for text in texts:
-            vocabulary.update(units(_strip_fillers(normalize(text))))
+            vocabulary.update(units(_strip_fillers(normalize(same_meaning(text)))))
         self._vocabulary[target] = vocabulary
         document_frequency.update(vocabulary)
 
     def _add_phrase(self, service_id: str, raw: str, excludes: bool = False) -> None:
-        text = normalize(raw)
+        text = normalize(same_meaning(raw))
         if not text:
             return
         if is_cjk(text):
@@ -238,7 +250,7 @@ class Matcher:
 
     def scores(self, question: str) -> dict[str, float]:
         """Score every target 0-100 for a question (one sentence or a whole message)."""
-        return self._scores(self._windows(question))[0]
+        return self._scores(self._windows(same_meaning(question)))[0]
 
     def _scores(self, windows: list[tuple[str, float, bool]]) -> tuple[dict[str, float], dict[str, float]]:
         """(score, best phrase score) per target, the best over the message's windows.
@@ -306,14 +318,18 @@ class Matcher:
         normalized = normalize(normalized)
         if not normalized:
             return phrase, phrase, excluded
-        question_raw = compact(normalized)
+        named = _without_documents(normalized)
+        question_raw = compact(named)
         question_compact = phonetic(question_raw)
         # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
-        question_core = phonetic(compact(_strip_fillers(HOME_CITY.sub(" ", normalized).replace(PLACEHOLDER, " "))))
+        # Only a whole message can be a fragment: a clause of a story ("她户口是武汉的") that is part of
+        # a name tells the citizen's situation, not which service they ask about.
+        question_core = phonetic(compact(_strip_fillers(HOME_CITY.sub(" ", named).replace(PLACEHOLDER, " ")))) \
+            if whole else ""
         question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
         for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
-            p, fragments = self._phrases[pid], self._fragments[pid]
+            p, fragments = self._phrases[pid], self._fragments[pid] and whole
             # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
                 score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragments else "")
@@ -358,7 +374,7 @@ class Matcher:
         kind = smalltalk.classify(question)
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
-        places, asked = _find_places(question, self.places)
+        places, asked = _find_places(same_meaning(question), self.places)
         family = self._family_only(places.text)
         if family is not None:
             return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
@@ -511,6 +527,17 @@ def combine(phrase: float, coverage: float) -> float:
     """One 0-100 score: a name or alias in the question is the strongest evidence, and coverage
     separates services that match the same words; coverage alone counts for less."""
     return 0.8 * max(phrase, coverage) + 0.2 * min(phrase, coverage)
+
+
+# "要带出生证吗": what follows names a document to bring, not the service asked about.
+_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备|拿)[^ ]*")
+
+
+def _without_documents(normalized: str) -> str:
+    """The text without the documents it asks whether to bring, when something else is left to name the
+    service (给小孩报户口要带出生证吗 names 报户口, not 出生证; 要带出生证吗 alone still names it)."""
+    rest = _DOCUMENTS_TO_BRING.sub(" ", normalized)
+    return rest if _distinctive(compact(_strip_fillers(rest))) else normalized
 
 
 def _strip_fillers(normalized: str) -> str:
