@@ -145,6 +145,9 @@ class Matcher:
                 self._add_phrase(target, name)
             self._add_vocabulary(target, names, document_frequency)
         self.places = PlaceFinder(knowledge)
+        self._family_phonetic = sorted(((phonetic(compact(normalize(word))), family)
+                                        for family in knowledge.families.values() for word in family.words),
+                                       key=lambda item: -len(item[0]))
         self._family_words = sorted(((normalize(word), family) for family in knowledge.families.values()
                                      for word in family.words), key=lambda item: -len(item[0]))
         total = max(len(knowledge.services), 1)
@@ -399,7 +402,23 @@ class Matcher:
                 event = self.knowledge.events[event_id]
                 decision = Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
                                     decision.candidates, event_id=event_id)
+        decision = self._within_family(decision, scores, places.text, question)
         return replace(decision, district=places.district, other_place=None if places.home else places.other)
+
+    def _within_family(self, decision: Decision, scores: dict[str, float], text: str, question: str) -> Decision:
+        """A short question that names a family (民政局婚姻登记处要带什么, 公积金办里流程) but is too unclear
+        to answer or clarify is clarified among the family's members, not sent to staff."""
+        if decision.action != ESCALATE or _size(question) > FAMILY_QUESTION:
+            return decision
+        family = self._family_named(text)
+        if family is None:
+            return decision
+        members = sorted(family.services, key=lambda s: -scores.get(s, 0.0))
+        return Decision(CLARIFY, None, tuple(members[: self.thresholds.max_options]), decision.score, decision.candidates)
+
+    def _family_named(self, text: str):
+        content = phonetic(compact(text))
+        return next((family for word, family in self._family_phonetic if word in content), None)
 
     def _family_only(self, text: str):
         """The family whose word is all that a question says (身份证怎么办, 公积金, 上户口), if any."""
@@ -457,6 +476,7 @@ class Matcher:
 
 
 # Long messages: split at sentence ends (and at commas inside long sentences).
+FAMILY_QUESTION = 20  # characters (see _size): a question this short that names a family is about it
 SHORT_MESSAGE = 60  # characters (see _size); a message this short is also scored whole
 LONG_SENTENCE = 40  # a longer sentence is read clause by clause
 TOLD_WEIGHT = 0.88  # a sentence that tells rather than asks, in a message that asks somewhere
