@@ -483,13 +483,18 @@ TOLD_WEIGHT = 0.88  # a sentence that tells rather than asks, in a message that 
 DONE_WEIGHT = 0.8  # a sentence about something already done ("出生证明已经拿到")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)")
 _COMMA = re.compile(r"[，,、]+")
+# Sentence and clause punctuation, kept apart when places are blanked; an English full stop too.
+_PUNCTUATION = re.compile(r"((?:[。！？!?；;\n，,、]|(?<!\d)\.(?!\d))+)")
 _TOGETHER = re.compile(r"还是|或者|顺便|同时|以及|然后|另外|再办|还要办|一起办|\b(?:or|and also|as well as)\b",
                        re.IGNORECASE)
 _ASKS = re.compile(
     r"[?？吗呢]|怎么|怎样|如何|咋|哪|什么|啥|多少|多久|能不能|能否|可不可以|可以吗|是否|要不要|需不需要|需要|请问|想问|想咨询|"
     r"\b(?:how|what|where|which|when|can|could|do|does|need|should|is|are|any)\b", re.IGNORECASE)
 # Something already done; "没办过", "还没拿到" are not.
-_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过)")
+_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过)|"
+                   r"\b(?:al+re?ady (?:have|got|has|had|paid|did|done)|have (?:the \w+ )?al+re?ady|got (?:married|divorced|my|our|the)|"
+                   r"have (?:got|obtained|received))\b",
+                   re.IGNORECASE)
 
 
 def _clauses(question: str) -> list[str]:
@@ -525,7 +530,7 @@ def _weight(clause: str, told_counts_less: bool) -> float:
 def _find_places(question: str, finder: PlaceFinder) -> tuple[Places, str]:
     """The places a message names, and the message with them blanked but its sentence punctuation kept
     (it splits long messages); each piece between punctuation is looked at once."""
-    pieces = re.split(r"([。！？!?；;\n，,、]+)", question)
+    pieces = _PUNCTUATION.split(question)
     found = [finder.find(piece) for piece in pieces[::2]]
     asked = "".join(piece if i % 2 else found[i // 2].text for i, piece in enumerate(pieces))
     places = Places(normalize(asked), next((p.district for p in found if p.district), None),
