@@ -19,6 +19,8 @@ def test_decisions(matcher, case):
     assert decision.action == case["action"], decision
     if "service" in case:
         assert decision.service_id == case["service"]
+    if "matter" in case:
+        assert decision.matter_id == case["matter"]
     if "options" in case:
         assert set(case["options"]) <= set(decision.options)
         assert 2 <= len(decision.options) <= 4

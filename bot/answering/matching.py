@@ -29,6 +29,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -102,6 +103,15 @@ class Decision:
             if value:
                 result[key] = value
         return result
+
+
+class _Window(NamedTuple):
+    """A part of a message to score."""
+
+    text: str  # normalized
+    weight: float  # what it counts for: less when it tells or says what is done
+    whole: bool  # the whole message
+    fragments: bool  # may be a fragment of a name: the whole message, or a clause that asks
 
 
 @dataclass(frozen=True)
@@ -255,7 +265,7 @@ class Matcher:
         """Score every target 0-100 for a question (one sentence or a whole message)."""
         return self._scores(self._windows(same_meaning(question)))[0]
 
-    def _scores(self, windows: list[tuple[str, float, bool]]) -> tuple[dict[str, float], dict[str, float]]:
+    def _scores(self, windows: list[_Window]) -> tuple[dict[str, float], dict[str, float]]:
         """(score, best phrase score) per target, the best over the message's windows.
 
         When the question names a matter that a service explicitly excludes (结婚证补领), that
@@ -266,8 +276,8 @@ class Matcher:
         best = np.zeros(len(self._targets))
         best_phrase = np.zeros(len(self._targets))
         excluded: set[int] = set()
-        for text, weight, whole in windows:
-            phrase, coverage, window_excluded = self._signal_arrays(text, whole)
+        for text, weight, whole, fragments in windows:
+            phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
             np.maximum(best, weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage)),
                        out=best)
             np.maximum(best_phrase, weight * phrase, out=best_phrase)
@@ -282,36 +292,39 @@ class Matcher:
         return ({self._targets[i]: float(best[i]) for i in hits},
                 {self._targets[i]: float(best_phrase[i]) for i in hits})
 
-    def _windows(self, question: str) -> list[tuple[str, float, bool]]:
-        """The parts of a message to score: (normalized text, weight, whole). A part weighs as little as
-        its least weighty clause: what the citizen asks counts fully, what they have already done
-        least ("出生证明已经拿到了"), and in a long message, what they tell in between."""
+    def _windows(self, question: str) -> list[_Window]:
+        """The parts of a message to score. A part weighs as little as its least weighty clause: what the
+        citizen asks counts fully, what they have already done least ("出生证明已经拿到了"), and in a
+        long message, what they tell in between. Only the whole message and a clause that asks can be
+        a fragment of a name ("想问武汉的护照怎么办"); a clause that tells ("她户口是武汉的") is the
+        citizen's situation, not the service they ask about."""
         clauses = _clauses(question)
         whole = normalize(question)
         if len(clauses) <= 1:
-            return [(whole, 1.0, True)]
+            return [_Window(whole, 1.0, True, True)]
         short = _size(question) <= SHORT_MESSAGE
-        asks = any(_asks(clause) for clause in clauses)
-        weights = [_weight(clause, asks and not short) for clause in clauses]
-        windows = [(whole, min(weights), True)] if short else []
+        asking = [_asks(clause) for clause in clauses]
+        weights = [_weight(clause, any(asking) and not short) for clause in clauses]
+        windows = [_Window(whole, min(weights), True, True)] if short else []
         for i, clause in enumerate(clauses):
-            windows.append((normalize(clause), weights[i], False))
+            windows.append(_Window(normalize(clause), weights[i], False, asking[i]))
             # A request often names its subject in the clause before ("一直没办过身份证，第一次办要什么").
             if i + 1 < len(clauses) and (weights[i + 1] == 1.0 or weights[i] == 1.0):
-                windows.append((normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False))
+                windows.append(_Window(normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False, False))
         # The same text twice (two clauses are the whole message) is scored once, as the whole.
-        best: dict[str, tuple[str, float, bool]] = {}
+        best: dict[str, _Window] = {}
         for window in windows:
-            best[window[0]] = max(best.get(window[0], window), window, key=lambda w: (w[2], w[1]))
+            best[window.text] = max(best.get(window.text, window), window, key=lambda w: (w.whole, w.weight))
         return list(best.values())
 
     def signals(self, normalized: str, whole: bool = True) -> dict[str, tuple[float, float, bool]]:
         """(phrase score, coverage score, excluded) per target, for one part of a question (for explaining)."""
-        phrase, coverage, excluded = self._signal_arrays(normalized, whole)
+        phrase, coverage, excluded = self._signal_arrays(normalized, whole, whole)
         return {self._targets[i]: (float(phrase[i]), float(coverage[i]), i in excluded)
                 for i in set(np.nonzero(phrase + coverage)[0]) | excluded}
 
-    def _signal_arrays(self, normalized: str, whole: bool = True) -> tuple[np.ndarray, np.ndarray, set[int]]:
+    def _signal_arrays(self, normalized: str, whole: bool = True, fragments: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray, set[int]]:
         """Phrase and coverage scores of every target, and the targets the text excludes.
 
         A part of a longer message needs more information before its coverage counts: three
@@ -325,19 +338,18 @@ class Matcher:
         question_raw = compact(named)
         question_compact = phonetic(question_raw)
         # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
-        # Only a whole message can be a fragment: a clause of a story ("她户口是武汉的") that is part of
-        # a name tells the citizen's situation, not which service they ask about.
         question_core = phonetic(compact(_strip_fillers(HOME_CITY.sub(" ", named).replace(PLACEHOLDER, " ")))) \
-            if whole else ""
+            if fragments else ""
         question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
         for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
-            p, fragments = self._phrases[pid], self._fragments[pid] and whole
+            p, fragment = self._phrases[pid], self._fragments[pid] and fragments
             # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
-                score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragments else "")
+                score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragment else "")
             else:
-                score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragments)
+                # An English clause of one or two words ("what do I do first") says too little to be a fragment.
+                score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
             target = self._phrase_target[pid]
             if p.excludes:
                 if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
