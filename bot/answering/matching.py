@@ -176,7 +176,15 @@ class Matcher:
         for pid, p in enumerate(self._phrases):
             for key in (set(p.text) if p.cjk else set(p.words)):
                 (by_char if p.cjk else by_word)[key].append(pid)
+        by_distinctive: dict[str, list[int]] = defaultdict(list)
+        for pid, p in enumerate(self._phrases):
+            for char in p.distinctive:
+                by_distinctive[char].append(pid)
         self._phrases_by_char = {k: np.array(v, dtype=np.int32) for k, v in by_char.items()}
+        self._phrases_by_distinctive = {k: np.array(v, dtype=np.int32) for k, v in by_distinctive.items()}
+        # A Chinese phrase scores only with at least half its distinctive characters as written (see
+        # _written_right); English phrases have none and are not held to it.
+        self._distinctive_needed = np.array([max(1, (len(p.distinctive) + 1) // 2) if p.cjk else 0 for p in self._phrases])
         self._phrases_by_word = {k: np.array(v, dtype=np.int32) for k, v in by_word.items()}
         self._english_words = list(by_word)
         # What a phrase must share with the question to score at all (see _chinese_phrase_score):
@@ -200,27 +208,26 @@ class Matcher:
                 by_unit[unit].append(position[target])
         self._targets_by_unit = {u: np.array(v, dtype=np.int32) for u, v in by_unit.items()}
 
-    def _candidate_phrases(self, question_compact: str, core: str, question_words: list[str],
+    def _candidate_phrases(self, question_raw: str, question_compact: str, core: str, question_words: list[str],
                            word_matches: dict[str, float]) -> np.ndarray:
-        counts = self._char_counts(set(question_compact))
-        for known in word_matches:
-            counts[self._phrases_by_word[known]] += 1
-        candidates = counts >= self._needed
+        counts = self._counts([self._phrases_by_char.get(char) for char in set(question_compact)]
+                              + [self._phrases_by_word[known] for known in word_matches])
+        written = self._counts([self._phrases_by_distinctive.get(char) for char in set(question_raw)])
+        candidates = (counts >= self._needed) & (written >= self._distinctive_needed)
         # A short question may be part of a name ("户口" of "新生儿户口登记"): every character of it in the phrase.
         if len(set(core)) >= 2:
-            candidates |= self._chinese_fragment & (self._char_counts(set(core)) >= len(set(core)))
+            counts_in_core = self._counts([self._phrases_by_char.get(char) for char in set(core)])
+            candidates |= self._chinese_fragment & (counts_in_core >= len(set(core)))
         if question_words:
             candidates |= self._english_fragment & (counts >= len(set(question_words)))
         return np.nonzero(candidates)[0]
 
-    def _char_counts(self, chars: set[str]) -> np.ndarray:
-        """How many of these characters each phrase has."""
-        counts = np.zeros(len(self._phrases), dtype=np.int32)
-        for char in chars:
-            postings = self._phrases_by_char.get(char)
-            if postings is not None:
-                counts[postings] += 1
-        return counts
+    def _counts(self, postings: list[np.ndarray | None]) -> np.ndarray:
+        """How many of these posting lists (one per character or word) each phrase is in."""
+        found = [p for p in postings if p is not None]
+        if not found:
+            return np.zeros(len(self._phrases), dtype=np.int64)
+        return np.bincount(np.concatenate(found), minlength=len(self._phrases))
 
     def _word_matches(self, question_words: list[str]) -> dict[str, float]:
         """Each known English word that a question word equals (1.0) or is a typo of (less)."""
@@ -311,10 +318,13 @@ class Matcher:
             # A request often names its subject in the clause before ("一直没办过身份证，第一次办要什么").
             if i + 1 < len(clauses) and (weights[i + 1] == 1.0 or weights[i] == 1.0):
                 windows.append(_Window(normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False, False))
-        # The same text twice (two clauses are the whole message) is scored once, as the whole.
+        # The same words twice (two clauses are the whole message; "我在〇区，" adds none) are scored once,
+        # as the whole; a clause of only such words ("我在〇区") not at all.
         best: dict[str, _Window] = {}
         for window in windows:
-            best[window.text] = max(best.get(window.text, window), window, key=lambda w: (w.whole, w.weight))
+            words = compact(_strip_fillers(window.text)).replace(PLACEHOLDER, "")
+            if words:
+                best[words] = max(best.get(words, window), window, key=lambda w: (w.whole, w.weight, w.fragments))
         return list(best.values())
 
     def signals(self, normalized: str, whole: bool = True) -> dict[str, tuple[float, float, bool]]:
@@ -342,7 +352,7 @@ class Matcher:
             if fragments else ""
         question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
-        for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
+        for pid in self._candidate_phrases(question_raw, question_compact, question_core, question_words, word_matches):
             p, fragment = self._phrases[pid], self._fragments[pid] and fragments
             # An exclusion must occur whole: being a fragment of one says nothing.
             if p.cjk:
