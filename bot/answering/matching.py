@@ -282,15 +282,17 @@ class Matcher:
         """
         best = np.zeros(len(self._targets))
         best_phrase = np.zeros(len(self._targets))
+        named = np.zeros(len(self._targets))  # the best phrase score wherever it occurs, told or asked
         excluded: set[int] = set()
         for text, weight, whole, fragments in windows:
             phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
             np.maximum(best, weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage)),
                        out=best)
             np.maximum(best_phrase, weight * phrase, out=best_phrase)
+            np.maximum(named, phrase, out=named)
             excluded |= window_excluded
         if excluded:
-            capped = (best_phrase < STRONG_PHRASE) & ~self._is_matter
+            capped = (named < STRONG_PHRASE) & ~self._is_matter
             best[capped] = np.minimum(best[capped], self.thresholds.answer - 1)
             best[list(excluded)] = 0.0
         hits = np.nonzero(best)[0]
