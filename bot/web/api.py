@@ -324,17 +324,21 @@ async def messages(web: WebServices, request: Request, data: dict) -> dict:
 
 
 def inbox_json(row: InboxMessage, language: str) -> dict:
-    """Plain text (not HTML): the page shows it as text."""
+    """Plain text (not HTML): the page shows it as text. Only a closed case asks for a rating."""
     item = {"id": row.id, "kind": row.kind, "case_id": row.case_id, "at": row.at.isoformat(), "buttons": []}
     if row.kind == "reply":
         item["header"] = message("staff.reply_header", language, case_id=row.case_id)
         item["text"] = row.text or ""
         if row.media:
             item["text"] += ("\n" if item["text"] else "") + message("web.attachment", language, media=row.media)
-    else:
+    elif row.kind == "closed":
         item["header"] = message("rate.prompt", language, case_id=row.case_id)
         item["text"] = ""
         item["buttons"] = [{"action": "rate", "case_id": row.case_id, "stars": n, "label": str(n)} for n in range(1, 6)]
+    elif row.kind == "correction":  # bot.answering.corrections wrote it in the session's language
+        item["header"], _, item["text"] = (row.text or "").partition("\n")
+    else:  # a kind this version does not know: its text as it is, and never a rating prompt
+        item["header"], item["text"] = "", row.text or ""
     return item
 
 

@@ -80,8 +80,8 @@ SCHEMAS = {
     "Inbox": {"type": "object", "properties": {
         "session": SESSION, "last": {"type": "integer"},
         "messages": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["reply", "closed"]},
-            "case_id": {"type": "integer"}, "at": {"type": "string"}, "header": {"type": "string"},
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["reply", "closed", "correction"]},
+            "case_id": {"type": ["integer", "null"]}, "at": {"type": "string"}, "header": {"type": "string"},
             "text": {"type": "string", "description": "plain text, not HTML"}, "buttons": {"type": "array", "items": BUTTON}}}}}},
     "Refusal": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
 }
