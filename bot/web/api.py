@@ -21,7 +21,7 @@ from bot.answering.assistant import RATE_LIMITED, Reply
 from bot.answering.matching import ESCALATE, REFER
 from bot.answering.messages import message
 from bot.answering.printable import printable_checklist
-from bot.answering.tailoring import Tailoring, conditions_of, next_condition
+from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
 from bot.records.cases import Citizen
 from bot.records.rows import WEB, InboxMessage, Inquiry
 from bot.records.workdays import local_time
@@ -175,8 +175,8 @@ async def tailor(web: WebServices, request: Request, data: dict) -> dict:
     state = Tailoring(inquiry.id, target, is_event, dict(answers))
     condition = next_condition(knowledge, state)
     if condition is not None:
-        return condition_json(session.token, inquiry.id, condition, len(answers) + 1, len(conditions),
-                              session.language)
+        return condition_json(session.token, inquiry.id, condition, len(answers) + 1,
+                              question_count(knowledge, state), session.language)
     choose_target = web.assistant.choose_event if is_event else web.assistant.choose
     reply = choose_target(target, question=inquiry.text, channel=WEB, user_id=session.user_id,
                           chat_id=session.user_id, language=session.language, answers=state.answers)

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from bot.answering.messages import message
 from bot.answering.printable import printable_checklist
 from bot.answering.render import HTML, render_checklist, render_event
+from bot.answering.tailoring import conditions_of
 from bot.records.rows import DESK
 from bot.web.api import LANGUAGES, NAME, endpoint, identifier
 from bot.web.security import PRINTABLE_CSP, ApiError, client_address, rate_limited, refusal, request_language
@@ -101,7 +102,7 @@ def target_of(web: WebServices, data: dict, language: str):
         raise refusal(404, "unknown_service", language)
     item = items[target]
     answers = data.get("answers") or {}
-    ids = {c.id for c in item.conditions}
+    ids = {c.id for c in conditions_of(knowledge, target, kind == "event")}  # an event asks its services' too
     if not isinstance(answers, dict) or set(answers) - ids or not all(isinstance(v, bool) for v in answers.values()):
         raise refusal(400, "field", language, field="answers")
     return item, kind == "event", answers
@@ -116,7 +117,7 @@ async def show(web: WebServices, request: Request, data: dict) -> dict:
     render = render_event if is_event else render_checklist
     return {"name": item.name.get(language), "messages": render(item, knowledge, language, HTML, answers=answers),
             "conditions": [{"id": c.id, "question": c.question.get(language), "answer": answers.get(c.id)}
-                           for c in item.conditions]}
+                           for c in conditions_of(knowledge, item.id, is_event, answers)]}
 
 
 async def told(web: WebServices, request: Request, data: dict) -> dict:
