@@ -47,7 +47,7 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
     # many connections costs more than it gains.
     builder = builder.concurrent_updates(True).connection_pool_size(8)
     application = builder.build()
-    redact = Redactor(config.token.reveal(), config.webhook_secret.reveal() if config.webhook_secret else "")
+    redact = Redactor(*config.secrets())
     ledger = Ledger(config.database_path, clock=clock, scrub=redact)
     store = KnowledgeStore(config.knowledge_dir, config.thresholds,
                            ReloadLimits(config.reload_memory_mb, config.reload_timeout_seconds))
