@@ -7,7 +7,6 @@ page keeps; the ledger records only its hash, as user_id "web:<hash>".
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import time
@@ -38,7 +37,6 @@ from bot.web.security import (
 )
 from bot.web.services import TOKEN, WebServices, session_id, web_user
 
-log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
 NAME = re.compile(r"(?:matter:)?[a-z][a-z0-9_]{0,47}")  # a service id, or a catalogue matter offered as an option
 LANGUAGES = ("zh", "en")
@@ -200,15 +198,12 @@ async def tell_staff(web: WebServices, reply: Reply) -> None:
     if reply.decision.action not in (ESCALATE, REFER) or not reply.case_id:
         return
     case = web.ledger.case(reply.case_id)
-    try:
-        if case.inquiry_id == reply.inquiry_id:
-            await web.staff.case_opened(case.id)
-        else:
-            text = web.ledger.inquiry(reply.inquiry_id).text
-            await web.staff.tell(case.id, message("staff.follow_up", "zh", case_id=case.id, text=text[:700]),
-                                 f"web{reply.inquiry_id}")
-    except Exception:  # noqa: BLE001 - the case is recorded; the citizen keeps the case number either way
-        log.exception("Could not tell the staff chat about case %s", case.id)
+    if case.inquiry_id == reply.inquiry_id:
+        await web.staff.case_opened(case.id)
+    else:
+        text = web.ledger.inquiry(reply.inquiry_id).text
+        await web.staff.tell(case.id, message("staff.follow_up", "zh", case_id=case.id, text=text[:700]),
+                             f"web{reply.inquiry_id}")
 
 
 # -- after the answer -----------------------------------------------------------------------------
@@ -255,7 +250,9 @@ async def end_case(web: WebServices, request: Request, data: dict) -> dict:
     if case is None:
         return {"session": session.token, "notice": message("end.none", session.language)}
     web.desk.close(case.id, Citizen(session.user_id), reason="closed by the citizen")
-    await web.staff.tell(case.id, message("staff.closed_by_citizen", "zh", case_id=case.id), f"webend{case.id}")
+    scope = f"webend{case.id}:{secrets.token_hex(4)}"  # a case reopened by a low rating can be ended again
+    await web.staff.tell(case.id, message("staff.closed_by_citizen", "zh", case_id=case.id), scope)
+    await web.staff.case_changed(case.id, scope)
     return {"session": session.token, "notice": message("end.closed", session.language, case_id=case.id)}
 
 
@@ -302,10 +299,7 @@ async def report_error(web: WebServices, request: Request, data: dict) -> dict:
                                         inquiry_id=inquiry.id)
     if report is None:
         raise refusal(404, "not_yours", session.language)
-    try:
-        await web.staff.error_reported(report)
-    except Exception:  # noqa: BLE001 - the report is recorded; review lists it either way
-        log.exception("Could not post error report %s", report.id)
+    await web.staff.error_reported(report)
     office = web.store.current.knowledge.offices.get(report.office_id)
     return {"session": session.token, "report_id": report.id, "notice": message(
         "wrong.thanks", session.language, report_id=report.id,
