@@ -188,8 +188,8 @@ def in_process_app(tmp_path, **web_changes):
     config = replace(config, web=replace(config.web, **web_changes))
     ledger = Ledger(config.database_path)
     assistant = Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), ledger, config)
-    return create_app(build_web_services(config, ledger, assistant.store, assistant,
-                                         CaseDesk(ledger, config.business_hours))), ledger
+    desk = CaseDesk.from_config(ledger, config, working_time=assistant.working_time)
+    return create_app(build_web_services(config, ledger, assistant.store, assistant, desk)), ledger
 
 
 async def test_without_a_desk_password_the_desk_refuses_every_login(tmp_path):

@@ -19,8 +19,9 @@ from starlette.responses import JSONResponse, Response
 from bot.answering.assistant import RATE_LIMITED, Reply
 from bot.answering.matching import ESCALATE, REFER
 from bot.answering.messages import message
-from bot.answering.printable import printable_checklist
+from bot.answering.printable import checklist_file
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
+from bot.knowledge.model import LANGUAGES
 from bot.records.cases import Citizen
 from bot.records.rows import WEB, InboxMessage, Inquiry
 from bot.records.workdays import local_time
@@ -39,7 +40,6 @@ from bot.web.services import TOKEN, WebServices, session_id, web_user
 
 MAX_ID = 2**31 - 1
 NAME = re.compile(r"(?:matter:)?[a-z][a-z0-9_]{0,47}")  # a service id, or a catalogue matter offered as an option
-LANGUAGES = ("zh", "en")
 Handler = Callable[[WebServices, Request, dict], Awaitable[dict | Response]]
 
 
@@ -219,15 +219,12 @@ async def printable(web: WebServices, request: Request, data: dict) -> dict:
     """[Save as file]: the checklist as a printable HTML page with tick boxes."""
     session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
-    target, is_event = inquiry.target
-    knowledge = web.store.current.knowledge
-    if not target or target not in (knowledge.events if is_event else knowledge.services):
-        raise refusal(404, "not_yours", session.language)
     issued = web.ledger.now().astimezone(web.config.business_hours.timezone).date()
-    page = printable_checklist(knowledge, session.language, answers=inquiry.answers, issued=issued,
-                               **({"event": knowledge.events[target]} if is_event
-                                  else {"service": knowledge.services[target]}))
-    return {"session": session.token, "filename": f"checklist-{target}-{issued.isoformat()}.html", "html": page}
+    saved = checklist_file(web.store.current.knowledge, session.language, *inquiry.target, answers=inquiry.answers,
+                           issued=issued)
+    if saved is None:
+        raise refusal(404, "not_yours", session.language)
+    return {"session": session.token, "filename": saved.filename, "html": saved.html}
 
 
 async def my_case(web: WebServices, request: Request, data: dict) -> dict:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from bot.knowledge.model import LANGUAGES
+
 SESSION = {"type": "string", "description": "The token from a previous answer; the ledger keeps only its hash."}
-LANGUAGE = {"type": "string", "enum": ["zh", "en"]}
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 
 
