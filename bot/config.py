@@ -119,6 +119,10 @@ class Config:
     def city_name(self, language: str) -> str:
         return self.city[1] if language == "en" else self.city[0]
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret setting that is set: what logs, the ledger and messages must never show."""
+        return tuple(s.reveal() for s in (self.token, self.webhook_secret, self.web.desk_password) if s)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, telegram: bool = False,
                  dotenv_path: str | Path | None = ".env") -> Config:

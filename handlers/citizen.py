@@ -10,9 +10,10 @@ from telegram.ext import ContextTypes
 from bot.answering.assistant import CHOSEN, Reply
 from bot.answering.matching import ANSWER, CLARIFY, ESCALATE, MATTER_PREFIX, REFER, SMALLTALK
 from bot.answering.messages import message
-from bot.answering.printable import printable_checklist
+from bot.answering.printable import checklist_file
 from bot.answering.render import option_name
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
+from bot.knowledge.model import LANGUAGES
 from bot.records.cases import LOW_RATING, Case
 from bot.records.rows import Inquiry
 from bot.telegram.formatting import esc, keyboard, say, staff_text
@@ -29,7 +30,6 @@ from bot.telegram.staff_chat import (
 from handlers.common import ID, ID_OR_ZERO, NAME, citizen_of, language_for, media_kind, parse_callback, sender_for
 
 log = logging.getLogger(__name__)
-LANGUAGES = frozenset({"zh", "en"})
 ANSWERS = frozenset({"1", "0"})
 
 
@@ -455,16 +455,12 @@ async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     language = language_for(update, services)
     inquiry, _ = own_inquiry(services, update, update.callback_query.data, "file")
-    target, is_event = inquiry.target if inquiry else (None, False)
-    knowledge = services.store.current.knowledge
-    if not target or target not in (knowledge.events if is_event else knowledge.services):
+    issued = services.ledger.now().astimezone(services.config.business_hours.timezone).date()
+    saved = checklist_file(services.store.current.knowledge, language, *inquiry.target, answers=inquiry.answers,
+                           issued=issued) if inquiry else None
+    if saved is None:
         await refuse_button(update, services)
         return
     await update.callback_query.answer()
-    issued = services.ledger.now().astimezone(services.config.business_hours.timezone).date()
-    page = printable_checklist(knowledge, language, answers=inquiry.answers, issued=issued,
-                               **({"event": knowledge.events[target]} if is_event
-                                  else {"service": knowledge.services[target]}))
-    sender_for(update, context).document(
-        update.effective_chat.id, f"checklist-{target}-{issued.isoformat()}.html", page.encode("utf-8"), key="file",
-        caption=message("file.caption", language, date=issued.isoformat()))
+    sender_for(update, context).document(update.effective_chat.id, saved.filename, saved.html.encode("utf-8"),
+                                         key="file", caption=message("file.caption", language, date=issued.isoformat()))

@@ -65,6 +65,20 @@ def test_web_settings_and_the_desk_password_stays_out_of_reprs():
     assert Config.from_env({}).web.port is None  # the web channel is off unless asked for
 
 
+def test_secrets_lists_every_secret_setting():
+    """What the bot redacts (logs, ledger, messages): each setting held as a Secret, wherever it sits."""
+    from dataclasses import fields
+
+    from bot.config import Secret
+
+    config = Config.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "STAFF_CHAT_ID": "-1", "WEBHOOK_SECRET": "hook-secret",
+                              "DESK_PASSWORD": "counter passphrase"}, telegram=True)
+    held = [getattr(part, f.name) for part in (config, config.web) for f in fields(part)
+            if isinstance(getattr(part, f.name), Secret)]
+    assert len(held) == 3 and sorted(config.secrets()) == sorted(s.reveal() for s in held)
+    assert Config.from_env({}).secrets() == ()
+
+
 def test_redaction_ignores_case_and_covers_what_is_stored(caplog):
     echoed = f"bad request: can't parse request /bot{TOKEN.lower()}/sendmessage and {TOKEN.split(':')[1].upper()}"
     logger = logging.getLogger("test.redact.lower")

@@ -218,6 +218,25 @@ def test_a_bot_api_error_echoing_the_token_in_lower_case_leaves_it_in_no_log_and
             assert secret not in str(row).lower(), f"the token is stored in {table}"
 
 
+def test_the_desk_password_said_in_the_staff_chat_is_in_no_table_and_no_log(api, tmp_path):
+    """Every secret setting is scrubbed from what is stored and sent, not only the bot's token."""
+    database = tmp_path / "ledger.db"
+    password = "Counter-Desk-Passphrase"
+    bot = BotProcess(api, database, DESK_PASSWORD=password).start()
+    try:
+        api.citizen_says(OUTSIDER, "我想给我家狗办个狗证")
+        [card] = message_to(api, api.staff_chat_id, "我想给我家狗办个狗证", timeout=30)
+        api.staff_says(STAFF, f"柜台系统密码 {password.lower()} 别外传。狗证请到派出所办理", reply_to=card["result"])
+        [relayed] = message_to(api, OUTSIDER, "狗证请到派出所办理")
+    finally:
+        assert bot.stop() == 0
+    assert "柜台系统密码 *** 别外传" in relayed["params"]["text"]
+    assert password.lower() not in bot.output().lower()
+    for (table,) in rows(database, "SELECT name FROM sqlite_master WHERE type = 'table'"):
+        for row in rows(database, f"SELECT * FROM [{table}]"):
+            assert password.lower() not in str(row).lower(), f"the desk password is stored in {table}"
+
+
 def test_reload_of_an_alias_bomb_is_refused_while_citizens_are_answered(api, tmp_path, knowledge_copy):
     """The bot runs under a 1.5 GiB address-space cap, as under a container's memory limit."""
     database = tmp_path / "ledger.db"

@@ -188,8 +188,8 @@ def in_process_app(tmp_path, **web_changes):
     config = replace(config, web=replace(config.web, **web_changes))
     ledger = Ledger(config.database_path)
     assistant = Assistant(KnowledgeStore(BUNDLED_KNOWLEDGE), ledger, config)
-    return create_app(build_web_services(config, ledger, assistant.store, assistant,
-                                         CaseDesk(ledger, config.business_hours))), ledger
+    desk = CaseDesk.from_config(ledger, config, working_time=assistant.working_time)
+    return create_app(build_web_services(config, ledger, assistant.store, assistant, desk)), ledger
 
 
 async def test_without_a_desk_password_the_desk_refuses_every_login(tmp_path):
@@ -236,3 +236,73 @@ def test_a_taken_port_stops_the_web_command_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         f"Error: The web channel cannot listen on 127.0.0.1:{port} (Address already in use); "
         "choose another port with WEB_PORT (or --port).")
+
+
+async def test_a_correction_notice_shows_in_the_web_inbox_as_a_correction(tmp_path, knowledge_copy):
+    """A web session told an older checklist hears what changed, not "case #None is closed, please rate"."""
+    import yaml
+
+    from bot.answering import corrections
+    from bot.knowledge.diff import diff_knowledge
+    from bot.knowledge.loading import load_knowledge
+
+    app, ledger = in_process_app(tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        told = (await client.post("/api/v1/ask", json={"text": "护照怎么办理"})).json()
+        old = load_knowledge(knowledge_copy)
+        path = knowledge_copy / "services" / "passport.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["fees"][0]["amount"] = {"zh": "每本100元", "en": "CNY 100 per passport"}
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        new = load_knowledge(knowledge_copy)
+        since = ledger.now().replace(year=2000)
+        [pending] = corrections.prepare(ledger, old, new, diff_knowledge(old, new), since=since, actor="test")
+        assert corrections.send(ledger, new, pending.correction, since) == 1
+        inbox = (await client.post("/api/v1/messages", json={"session": told["session"]})).json()
+    ledger.close()
+    [item] = inbox["messages"]
+    assert item["kind"] == "correction" and item["case_id"] is None and item["buttons"] == []
+    assert "更正通知" in item["header"] and "护照工本费 每本120元 → 护照工本费 每本100元" in item["text"]
+    assert "#None" not in item["header"] + item["text"] and "评分" not in item["header"] + item["text"]
+
+
+async def test_a_life_event_is_tailored_on_the_web_as_on_telegram(tmp_path, knowledge):
+    """An answer that drops a step drops that service's questions: the count goes down, as Telegram's does."""
+    from bot.answering.tailoring import Tailoring, question_count
+
+    app, ledger = in_process_app(tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        asked = (await client.post("/api/v1/ask", json={"text": "结婚前后要办哪些手续"})).json()
+        assert asked["event"] == "marriage"
+        body = {"session": asked["session"], "inquiry_id": asked["inquiry_id"], "answers": {}}
+        counts = []
+        while (step := (await client.post("/api/v1/tailor", json=body)).json())["action"] == "condition":
+            counts.append(step["messages"][0].split("：")[0])
+            expected = question_count(knowledge, Tailoring(asked["inquiry_id"], "marriage", True, body["answers"]))
+            assert counts[-1] == f"问题 {len(body['answers']) + 1}/{expected}"
+            body["answers"] = {**body["answers"], step["condition"]["id"]: False}
+    ledger.close()
+    assert step["tailored"] and counts[-1] == f"问题 {len(counts)}/{len(counts)}"
+
+
+async def test_the_desk_tailors_a_life_event_with_the_questions_of_its_services(tmp_path, knowledge):
+    from bot.answering.tailoring import conditions_of
+    from bot.config import Secret
+    from tests.web_harness import DESK_PASSWORD
+
+    app, ledger = in_process_app(tmp_path, desk_password=Secret(DESK_PASSWORD))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        assert (await client.post("/desk/api/login", json={"name": "王芳", "password": DESK_PASSWORD})).is_success
+        shown = (await client.post("/desk/api/show", json={"kind": "event", "id": "marriage"})).json()
+        # The event's own questions, then those of its services (marriage registration asks if married before).
+        assert [c["id"] for c in shown["conditions"]] == [c.id for c in conditions_of(knowledge, "marriage", True)]
+        answers = {"spouse_moves": False, "plan_baby": False, "previously_married": True}
+        body = {"kind": "event", "id": "marriage", "answers": answers}
+        tailored = (await client.post("/desk/api/show", json=body)).json()
+        told = (await client.post("/desk/api/told", json=body)).json()
+    inquiry = ledger.inquiry(told["inquiry_id"])
+    ledger.close()
+    remaining = conditions_of(knowledge, "marriage", True, answers)  # no questions of the steps answered away
+    assert [c["id"] for c in tailored["conditions"]] == [c.id for c in remaining]
+    assert [c["answer"] for c in tailored["conditions"][:3]] == [False, False, True]
+    assert (inquiry.event_id, inquiry.answers) == ("marriage", answers)

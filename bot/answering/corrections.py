@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.answering.messages import message
 from bot.knowledge.diff import KnowledgeDiff
-from bot.knowledge.model import KnowledgeBase, Service, Text
+from bot.knowledge.model import LANGUAGES, KnowledgeBase, Service, Text
 from bot.records.ledger import Ledger
 from bot.records.rows import DESK, WEB, Correction, Inquiry
 
@@ -102,7 +102,7 @@ def notice(correction: Correction, service: Service | None, inquiry: Inquiry, la
 def _change(field: str, old: Service, previous: KnowledgeBase, new: Service, current: KnowledgeBase) -> dict:
     """A field's old and new content in both languages; of a list, only the items that changed."""
     change = {"field": field, "old": {}, "new": {}}
-    for language in ("zh", "en"):
+    for language in LANGUAGES:
         before, after = _items(old, field, previous, language), _items(new, field, current, language)
         gone, added = [x for x in before if x not in after], [x for x in after if x not in before]
         join = "；" if language == "zh" else "; "

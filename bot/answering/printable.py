@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from dataclasses import dataclass
 
 from bot.answering.checklist import (
     DOCUMENTS,
@@ -85,3 +86,21 @@ def printable_checklist(knowledge: KnowledgeBase, language: str, *, service: Ser
     build = service_checklist if service else event_checklist
     checklist = build(service or event, knowledge, language, answers=answers, today=issued, district=district)
     return printable_page(checklist, issued)
+
+
+@dataclass(frozen=True)
+class PrintableFile:
+    filename: str
+    html: str
+
+
+def checklist_file(knowledge: KnowledgeBase, language: str, target: str | None, is_event: bool, *,
+                   answers: dict[str, bool] | None, issued: dt.date) -> PrintableFile | None:
+    """The page of an inquiry's service or life event (Inquiry.target) and the name every channel saves it
+    under; None when there is no target, or the knowledge base no longer has it."""
+    item = (knowledge.events if is_event else knowledge.services).get(target) if target else None
+    if item is None:
+        return None
+    page = printable_checklist(knowledge, language, answers=answers, issued=issued,
+                               **({"event": item} if is_event else {"service": item}))
+    return PrintableFile(f"checklist-{target}-{issued.isoformat()}.html", page)

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from bot.cli.common import DATABASE_OPTION, KNOWLEDGE_OPTION, load_config, load_knowledge_base, open_assistant
+from bot.knowledge.model import LANGUAGES
 
 
 @click.command()
 @KNOWLEDGE_OPTION
 @DATABASE_OPTION
-@click.option("--language", type=click.Choice(["zh", "en"]), default=None,
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
               help="Reply language (default: the language of each question).")
 def chat(knowledge_dir, database_path, language):
     """Chat with the assistant in the console, offline, on the bundled knowledge base.
@@ -34,7 +35,7 @@ def chat(knowledge_dir, database_path, language):
 @click.argument("question")
 @KNOWLEDGE_OPTION
 @DATABASE_OPTION
-@click.option("--language", type=click.Choice(["zh", "en"]), default=None, help="Reply language.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=None, help="Reply language.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision and reply as JSON.")
 def ask(question, knowledge_dir, database_path, language, as_json):
     """Ask one question; print the decision and the reply.

@@ -27,7 +27,7 @@ def reply(case_id, text, staff_name, close, database_path):
     config = load_config(database_path=database_path)
     ledger = open_ledger(config)
     try:
-        desk = CaseDesk(ledger, config.business_hours)
+        desk = CaseDesk.from_config(ledger, config, working_time=None)  # answering and closing count no time
         case = desk.get(case_id)
         if case is not None and case.channel == "telegram":
             raise click.ClickException(f"Case #{case_id} came from Telegram; answer it in the staff chat (reply to its "

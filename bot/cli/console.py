@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.answering.assistant import CHOSEN, Assistant, Reply
 from bot.answering.matching import ANSWER, CLARIFY
 from bot.answering.messages import message
-from bot.answering.printable import printable_checklist
+from bot.answering.printable import checklist_file
 from bot.answering.render import PLAIN
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
 from bot.records.cases import CaseDesk, Citizen
@@ -156,18 +156,16 @@ class ConsoleChat:
 
     def save(self) -> None:
         target, is_event = self.target()
-        knowledge = self.assistant.store.current.knowledge
-        if not target:
+        issued = self.assistant.ledger.now().astimezone(self.assistant.config.business_hours.timezone).date()
+        answers = self.assistant.ledger.inquiry(self.last.inquiry_id).answers if target else None
+        saved = checklist_file(self.assistant.store.current.knowledge, self.reply_language, target, is_event,
+                               answers=answers, issued=issued)
+        if saved is None:
             self.say("tailor.expired")
             return
-        answers = self.assistant.ledger.inquiry(self.last.inquiry_id).answers
-        issued = self.assistant.ledger.now().astimezone(self.assistant.config.business_hours.timezone).date()
-        page = printable_checklist(knowledge, self.reply_language, answers=answers,
-                                   issued=issued, **({"event": knowledge.events[target]} if is_event
-                                                     else {"service": knowledge.services[target]}))
         self.save_dir.mkdir(parents=True, exist_ok=True)
-        path = self.save_dir / f"checklist-{target}-{issued.isoformat()}.html"
-        path.write_text(page, encoding="utf-8")
+        path = self.save_dir / saved.filename
+        path.write_text(saved.html, encoding="utf-8")
         self.write(f"{message('file.caption', self.reply_language, date=issued.isoformat())}: {path}")
 
     # -- staff answers, given offline with `python -m bot reply` ----------------------------
@@ -208,5 +206,5 @@ def run_console(assistant: Assistant, language: str | None = None, *, read: Call
                 write: Callable[[str], None] = print, user_id: str = "console") -> None:
     """Read questions until end of input; a number picks an option of the last clarification."""
     save_dir = Path(assistant.ledger.path).parent / "checklists" if assistant.ledger.path != ":memory:" else Path(".")
-    desk = CaseDesk(assistant.ledger, assistant.config.business_hours, working_time=assistant.working_time)
+    desk = CaseDesk.from_config(assistant.ledger, assistant.config, working_time=assistant.working_time)
     ConsoleChat(assistant, desk, language, read, write, user_id, save_dir).run()

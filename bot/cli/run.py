@@ -28,9 +28,7 @@ def run():
     from bot.web.app import WebStartError
 
     config = load_config(telegram=True)
-    secrets = [config.token.reveal()] + ([config.webhook_secret.reveal()] if config.webhook_secret else []) \
-        + ([config.web.desk_password.reveal()] if config.web.desk_password else [])
-    redact = configure_logging(*secrets)
+    redact = configure_logging(*config.secrets())
     try:
         asyncio.run(serve(config))
     except KnowledgeError as exc:

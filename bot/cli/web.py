@@ -31,10 +31,9 @@ def web(database_path, knowledge_dir, host, port):
     from bot.web.services import build_web_services
 
     config = load_config(knowledge_dir, database_path)
-    configure_logging(config.web.desk_password.reveal() if config.web.desk_password else "")
+    configure_logging(*config.secrets())
     assistant = open_assistant(config)
-    desk = CaseDesk(assistant.ledger, config.business_hours, unclaimed_minutes=config.unclaimed_reminder_minutes,
-                    warn_fraction=config.warn_fraction)
+    desk = CaseDesk.from_config(assistant.ledger, config, working_time=assistant.working_time)
     services = build_web_services(config, assistant.ledger, assistant.store, assistant, desk)
 
     async def main() -> None:

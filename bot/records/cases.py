@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.config import BusinessHours
+from bot.config import BusinessHours, Config
 from bot.records.ledger import Ledger, iso
 from bot.records.rows import CLOSED, OPEN, Case, CaseEvent
 from bot.records.workdays import WorkingTime
@@ -70,6 +70,14 @@ class CaseDesk:
         self.working_time = working_time or (lambda: fixed)
         self.unclaimed_minutes = unclaimed_minutes
         self.warn_fraction = warn_fraction
+
+    @classmethod
+    def from_config(cls, ledger: Ledger, config: Config, *,
+                    working_time: Callable[[], WorkingTime] | None) -> CaseDesk:
+        """The desk every channel uses. Pass the Assistant's working_time wherever there is one, so that
+        deadlines count the knowledge base's holiday calendar; None only where no deadline is counted."""
+        return cls(ledger, config.business_hours, unclaimed_minutes=config.unclaimed_reminder_minutes,
+                   warn_fraction=config.warn_fraction, working_time=working_time)
 
     def get(self, case_id: int) -> Case | None:
         return self.ledger.case(case_id)

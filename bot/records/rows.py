@@ -219,12 +219,13 @@ class WebSession(_Record):
 
 @dataclass(frozen=True)
 class InboxMessage(_Record):
-    """Something for a web session that arrives after its question: a staff reply, a closed case to rate."""
+    """Something for a web session that arrives after its question: a staff reply, a closed case to rate, or a
+    correction of a checklist it was given."""
 
     id: int
     user_id: str
     at: dt.datetime
-    kind: str  # "reply" or "closed"
+    kind: str  # "reply", "closed" or "correction"
     case_id: int | None = None
     text: str | None = None  # plain text as staff wrote it (not HTML)
     media: str | None = None  # the kind of attachment staff sent, which the page cannot show

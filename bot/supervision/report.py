@@ -31,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.answering.matching import EVENT_PREFIX
-from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.model import MATTER_PREFIX, KnowledgeBase
 from bot.records.ledger import Ledger
 from bot.records.rows import Case, Inquiry
 from bot.records.workdays import local_moments
@@ -41,7 +41,6 @@ UNMATCHED = "unmatched"
 SHANGHAI = "Asia/Shanghai"
 ANSWERED_ACTIONS = ("answer", "chosen")
 QUESTION_ACTIONS = ("answer", "clarify", "escalate", "refer", "chosen")
-MATTER = "matter:"
 
 
 # -- time windows -----------------------------------------------------------------------------
@@ -263,7 +262,7 @@ def _inquiry_service(row: Inquiry) -> str:
     if row.service_id:
         return row.service_id
     if row.matter_id:
-        return MATTER + row.matter_id
+        return MATTER_PREFIX + row.matter_id
     if row.action == "clarify" and row.options:
         return row.options[0]
     return UNMATCHED
@@ -279,13 +278,13 @@ def _offices_of(knowledge: KnowledgeBase, service_key: str, district: str | None
     """The offices a question counts under: the district's own office where the citizen's district is known,
     so that supervision sees each district's counters."""
     service = knowledge.services.get(service_key)
-    matter = knowledge.matters.get(service_key.removeprefix(MATTER))
+    matter = knowledge.matters.get(service_key.removeprefix(MATTER_PREFIX))
     offices = service.offices if service else (matter.office,) if matter else (UNMATCHED,)
     return tuple(local.id if (local := knowledge.local_office(o, district)) else o for o in offices)
 
 
 def _service_name(knowledge: KnowledgeBase, key: str) -> tuple[str, str]:
-    service = knowledge.services.get(key) or knowledge.matters.get(key.removeprefix(MATTER))
+    service = knowledge.services.get(key) or knowledge.matters.get(key.removeprefix(MATTER_PREFIX))
     if service:
         return service.name.zh, service.name.en or ""
     return ("未匹配", "unmatched") if key == UNMATCHED else (key, "(not in the knowledge base)")

@@ -47,7 +47,7 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
     # many connections costs more than it gains.
     builder = builder.concurrent_updates(True).connection_pool_size(8)
     application = builder.build()
-    redact = Redactor(config.token.reveal(), config.webhook_secret.reveal() if config.webhook_secret else "")
+    redact = Redactor(*config.secrets())
     ledger = Ledger(config.database_path, clock=clock, scrub=redact)
     store = KnowledgeStore(config.knowledge_dir, config.thresholds,
                            ReloadLimits(config.reload_memory_mb, config.reload_timeout_seconds))
@@ -57,8 +57,7 @@ def build_application(config: Config, *, clock: Clock = utc_now, rate_limit: boo
         ledger=ledger,
         store=store,
         assistant=assistant,
-        desk=CaseDesk(ledger, config.business_hours, unclaimed_minutes=config.unclaimed_reminder_minutes,
-                      warn_fraction=config.warn_fraction, working_time=assistant.working_time),
+        desk=CaseDesk.from_config(ledger, config, working_time=assistant.working_time),
         outbox=Outbox(application.bot, ledger, redact=redact),
         rate_limiter=RateLimiter(config.rate_limit_per_minute),
         redact=redact,

@@ -7,7 +7,7 @@ from bot.records.rows import ErrorReport
 from bot.telegram.formatting import esc
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services
-from bot.telegram.staff_chat import post_case, post_error_report, queue_case_thread
+from bot.telegram.staff_chat import post_case, post_error_report, queue_card_refresh, queue_case_thread
 
 
 class TelegramStaffChat:
@@ -23,6 +23,9 @@ class TelegramStaffChat:
 
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         queue_case_thread(self.services, Sender(self.services.outbox, scope), case_id, esc(text), key="web")
+
+    async def case_changed(self, case_id: int, scope: str) -> None:
+        queue_card_refresh(self.services, Sender(self.services.outbox, scope), self.services.ledger.case(case_id))
 
     async def error_reported(self, report: ErrorReport) -> None:
         post_error_report(self.services, report, who=f"web {report.user_id}")

@@ -7,7 +7,6 @@ page keeps; the ledger records only its hash, as user_id "web:<hash>".
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import time
@@ -20,8 +19,9 @@ from starlette.responses import JSONResponse, Response
 from bot.answering.assistant import RATE_LIMITED, Reply
 from bot.answering.matching import ESCALATE, REFER
 from bot.answering.messages import message
-from bot.answering.printable import printable_checklist
-from bot.answering.tailoring import Tailoring, conditions_of, next_condition
+from bot.answering.printable import checklist_file
+from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
+from bot.knowledge.model import LANGUAGES
 from bot.records.cases import Citizen
 from bot.records.rows import WEB, InboxMessage, Inquiry
 from bot.records.workdays import local_time
@@ -38,10 +38,8 @@ from bot.web.security import (
 )
 from bot.web.services import TOKEN, WebServices, session_id, web_user
 
-log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
 NAME = re.compile(r"(?:matter:)?[a-z][a-z0-9_]{0,47}")  # a service id, or a catalogue matter offered as an option
-LANGUAGES = ("zh", "en")
 Handler = Callable[[WebServices, Request, dict], Awaitable[dict | Response]]
 
 
@@ -175,8 +173,8 @@ async def tailor(web: WebServices, request: Request, data: dict) -> dict:
     state = Tailoring(inquiry.id, target, is_event, dict(answers))
     condition = next_condition(knowledge, state)
     if condition is not None:
-        return condition_json(session.token, inquiry.id, condition, len(answers) + 1, len(conditions),
-                              session.language)
+        return condition_json(session.token, inquiry.id, condition, len(answers) + 1,
+                              question_count(knowledge, state), session.language)
     choose_target = web.assistant.choose_event if is_event else web.assistant.choose
     reply = choose_target(target, question=inquiry.text, channel=WEB, user_id=session.user_id,
                           chat_id=session.user_id, language=session.language, answers=state.answers)
@@ -200,15 +198,12 @@ async def tell_staff(web: WebServices, reply: Reply) -> None:
     if reply.decision.action not in (ESCALATE, REFER) or not reply.case_id:
         return
     case = web.ledger.case(reply.case_id)
-    try:
-        if case.inquiry_id == reply.inquiry_id:
-            await web.staff.case_opened(case.id)
-        else:
-            text = web.ledger.inquiry(reply.inquiry_id).text
-            await web.staff.tell(case.id, message("staff.follow_up", "zh", case_id=case.id, text=text[:700]),
-                                 f"web{reply.inquiry_id}")
-    except Exception:  # noqa: BLE001 - the case is recorded; the citizen keeps the case number either way
-        log.exception("Could not tell the staff chat about case %s", case.id)
+    if case.inquiry_id == reply.inquiry_id:
+        await web.staff.case_opened(case.id)
+    else:
+        text = web.ledger.inquiry(reply.inquiry_id).text
+        await web.staff.tell(case.id, message("staff.follow_up", "zh", case_id=case.id, text=text[:700]),
+                             f"web{reply.inquiry_id}")
 
 
 # -- after the answer -----------------------------------------------------------------------------
@@ -224,15 +219,12 @@ async def printable(web: WebServices, request: Request, data: dict) -> dict:
     """[Save as file]: the checklist as a printable HTML page with tick boxes."""
     session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
-    target, is_event = inquiry.target
-    knowledge = web.store.current.knowledge
-    if not target or target not in (knowledge.events if is_event else knowledge.services):
-        raise refusal(404, "not_yours", session.language)
     issued = web.ledger.now().astimezone(web.config.business_hours.timezone).date()
-    page = printable_checklist(knowledge, session.language, answers=inquiry.answers, issued=issued,
-                               **({"event": knowledge.events[target]} if is_event
-                                  else {"service": knowledge.services[target]}))
-    return {"session": session.token, "filename": f"checklist-{target}-{issued.isoformat()}.html", "html": page}
+    saved = checklist_file(web.store.current.knowledge, session.language, *inquiry.target, answers=inquiry.answers,
+                           issued=issued)
+    if saved is None:
+        raise refusal(404, "not_yours", session.language)
+    return {"session": session.token, "filename": saved.filename, "html": saved.html}
 
 
 async def my_case(web: WebServices, request: Request, data: dict) -> dict:
@@ -255,7 +247,9 @@ async def end_case(web: WebServices, request: Request, data: dict) -> dict:
     if case is None:
         return {"session": session.token, "notice": message("end.none", session.language)}
     web.desk.close(case.id, Citizen(session.user_id), reason="closed by the citizen")
-    await web.staff.tell(case.id, message("staff.closed_by_citizen", "zh", case_id=case.id), f"webend{case.id}")
+    scope = f"webend{case.id}:{secrets.token_hex(4)}"  # a case reopened by a low rating can be ended again
+    await web.staff.tell(case.id, message("staff.closed_by_citizen", "zh", case_id=case.id), scope)
+    await web.staff.case_changed(case.id, scope)
     return {"session": session.token, "notice": message("end.closed", session.language, case_id=case.id)}
 
 
@@ -302,10 +296,7 @@ async def report_error(web: WebServices, request: Request, data: dict) -> dict:
                                         inquiry_id=inquiry.id)
     if report is None:
         raise refusal(404, "not_yours", session.language)
-    try:
-        await web.staff.error_reported(report)
-    except Exception:  # noqa: BLE001 - the report is recorded; review lists it either way
-        log.exception("Could not post error report %s", report.id)
+    await web.staff.error_reported(report)
     office = web.store.current.knowledge.offices.get(report.office_id)
     return {"session": session.token, "report_id": report.id, "notice": message(
         "wrong.thanks", session.language, report_id=report.id,
@@ -324,17 +315,21 @@ async def messages(web: WebServices, request: Request, data: dict) -> dict:
 
 
 def inbox_json(row: InboxMessage, language: str) -> dict:
-    """Plain text (not HTML): the page shows it as text."""
+    """Plain text (not HTML): the page shows it as text. Only a closed case asks for a rating."""
     item = {"id": row.id, "kind": row.kind, "case_id": row.case_id, "at": row.at.isoformat(), "buttons": []}
     if row.kind == "reply":
         item["header"] = message("staff.reply_header", language, case_id=row.case_id)
         item["text"] = row.text or ""
         if row.media:
             item["text"] += ("\n" if item["text"] else "") + message("web.attachment", language, media=row.media)
-    else:
+    elif row.kind == "closed":
         item["header"] = message("rate.prompt", language, case_id=row.case_id)
         item["text"] = ""
         item["buttons"] = [{"action": "rate", "case_id": row.case_id, "stars": n, "label": str(n)} for n in range(1, 6)]
+    elif row.kind == "correction":  # bot.answering.corrections wrote it in the session's language
+        item["header"], _, item["text"] = (row.text or "").partition("\n")
+    else:  # a kind this version does not know: its text as it is, and never a rating prompt
+        item["header"], item["text"] = "", row.text or ""
     return item
 
 

@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from bot.answering.messages import message
-from bot.answering.printable import printable_checklist
+from bot.answering.printable import checklist_file
 from bot.answering.render import HTML, render_checklist, render_event
+from bot.answering.tailoring import conditions_of
+from bot.knowledge.model import LANGUAGES
 from bot.records.rows import DESK
-from bot.web.api import LANGUAGES, NAME, endpoint, identifier
+from bot.web.api import NAME, endpoint, identifier
 from bot.web.security import PRINTABLE_CSP, ApiError, client_address, rate_limited, refusal, request_language
 from bot.web.services import WebServices
 
@@ -101,7 +103,7 @@ def target_of(web: WebServices, data: dict, language: str):
         raise refusal(404, "unknown_service", language)
     item = items[target]
     answers = data.get("answers") or {}
-    ids = {c.id for c in item.conditions}
+    ids = {c.id for c in conditions_of(knowledge, target, kind == "event")}  # an event asks its services' too
     if not isinstance(answers, dict) or set(answers) - ids or not all(isinstance(v, bool) for v in answers.values()):
         raise refusal(400, "field", language, field="answers")
     return item, kind == "event", answers
@@ -116,7 +118,7 @@ async def show(web: WebServices, request: Request, data: dict) -> dict:
     render = render_event if is_event else render_checklist
     return {"name": item.name.get(language), "messages": render(item, knowledge, language, HTML, answers=answers),
             "conditions": [{"id": c.id, "question": c.question.get(language), "answer": answers.get(c.id)}
-                           for c in item.conditions]}
+                           for c in conditions_of(knowledge, item.id, is_event, answers)]}
 
 
 async def told(web: WebServices, request: Request, data: dict) -> dict:
@@ -140,15 +142,14 @@ async def print_page(request: Request) -> Response:
         inquiry = web.ledger.inquiry(identifier(dict(request.path_params), "inquiry_id", "zh"))
     except ApiError as exc:
         return exc.response()
-    knowledge = web.store.current.knowledge
-    target, is_event = inquiry.target if inquiry and inquiry.channel == DESK else (None, False)
-    if not target or target not in (knowledge.events if is_event else knowledge.services):
+    if inquiry is None or inquiry.channel != DESK:
         return refusal(404, "not_yours", "zh").response()
     issued = inquiry.at.astimezone(web.config.business_hours.timezone).date()
-    page = printable_checklist(knowledge, inquiry.language, answers=inquiry.answers, issued=issued,
-                               **({"event": knowledge.events[target]} if is_event
-                                  else {"service": knowledge.services[target]}))
-    return HTMLResponse(page, headers={"content-security-policy": PRINTABLE_CSP, "cache-control": "no-store"})
+    saved = checklist_file(web.store.current.knowledge, inquiry.language, *inquiry.target, answers=inquiry.answers,
+                           issued=issued)
+    if saved is None:
+        return refusal(404, "not_yours", "zh").response()
+    return HTMLResponse(saved.html, headers={"content-security-policy": PRINTABLE_CSP, "cache-control": "no-store"})
 
 
 ROUTES = [("/desk/api/login", endpoint(login)), ("/desk/api/logout", endpoint(logout)),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from bot.knowledge.model import LANGUAGES
+
 SESSION = {"type": "string", "description": "The token from a previous answer; the ledger keeps only its hash."}
-LANGUAGE = {"type": "string", "enum": ["zh", "en"]}
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 
 
@@ -80,8 +82,8 @@ SCHEMAS = {
     "Inbox": {"type": "object", "properties": {
         "session": SESSION, "last": {"type": "integer"},
         "messages": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["reply", "closed"]},
-            "case_id": {"type": "integer"}, "at": {"type": "string"}, "header": {"type": "string"},
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["reply", "closed", "correction"]},
+            "case_id": {"type": ["integer", "null"]}, "at": {"type": "string"}, "header": {"type": "string"},
             "text": {"type": "string", "description": "plain text, not HTML"}, "buttons": {"type": "array", "items": BUTTON}}}}}},
     "Refusal": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
 }

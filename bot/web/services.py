@@ -8,11 +8,14 @@ import logging
 import re
 import secrets
 import time
+import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answering.assistant import Assistant, KnowledgeStore
 from bot.config import Config
+from bot.logs import Redactor
 from bot.ratelimit import RateLimiter
 from bot.records.cases import CaseDesk
 from bot.records.ledger import Ledger
@@ -33,6 +36,9 @@ class StaffChat(Protocol):
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         """Add a plain-text line to the case's thread; `scope` is unique to the event (no line is sent twice)."""
 
+    async def case_changed(self, case_id: int, scope: str) -> None:
+        """Show the case's new state (closed by the citizen) on its card."""
+
     async def error_reported(self, report: ErrorReport) -> None:
         """Post a citizen's error report for the office that owns the entry."""
 
@@ -46,8 +52,39 @@ class OfflineStaff:
     async def tell(self, case_id: int, text: str, scope: str) -> None:
         log.info("Case %s: %s (recorded; no staff chat is configured)", case_id, text[:200])
 
+    async def case_changed(self, case_id: int, scope: str) -> None:
+        pass  # the ledger holds the case's state; there is no card to update
+
     async def error_reported(self, report: ErrorReport) -> None:
         log.info("Error report %s recorded; `python -m bot review` lists it", report.id)
+
+
+class GuardedStaff:
+    """A StaffChat whose failures are logged (secrets removed) instead of raised: what the citizen did is
+    recorded before staff are told, so the citizen's request succeeds either way."""
+
+    def __init__(self, staff: StaffChat, redact: Callable[[str], str]):
+        self.staff = staff
+        self.redact = redact
+
+    async def _guarded(self, what: str, call: Awaitable[None]) -> None:
+        try:
+            await call
+        except Exception as exc:  # noqa: BLE001 - see the class docstring
+            trace = "".join(traceback.format_exception(exc))
+            log.error("Could not tell the staff chat %s (it is recorded in the ledger): %s", what, self.redact(trace))
+
+    async def case_opened(self, case_id: int) -> None:
+        await self._guarded(f"about new case {case_id}", self.staff.case_opened(case_id))
+
+    async def tell(self, case_id: int, text: str, scope: str) -> None:
+        await self._guarded(f"about case {case_id}", self.staff.tell(case_id, text, scope))
+
+    async def case_changed(self, case_id: int, scope: str) -> None:
+        await self._guarded(f"the state of case {case_id}", self.staff.case_changed(case_id, scope))
+
+    async def error_reported(self, report: ErrorReport) -> None:
+        await self._guarded(f"about error report {report.id}", self.staff.error_reported(report))
 
 
 def session_id(token: str) -> str:
@@ -116,7 +153,8 @@ def build_web_services(config: Config, ledger: Ledger, store: KnowledgeStore, as
                        staff: StaffChat | None = None) -> WebServices:
     web = config.web
     return WebServices(
-        config=config, ledger=ledger, store=store, assistant=assistant, desk=desk, staff=staff or OfflineStaff(),
+        config=config, ledger=ledger, store=store, assistant=assistant, desk=desk,
+        staff=GuardedStaff(staff or OfflineStaff(), Redactor(*config.secrets())),
         sessions=RateLimiter(web.rate_limit_per_minute), addresses=RateLimiter(web.address_rate_limit_per_minute),
         logins=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
         desk_password=PasswordCheck(web.desk_password.reveal()) if web.desk_password else None)
