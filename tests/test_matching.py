@@ -24,6 +24,8 @@ def test_decisions(matcher, case):
     if "options" in case:
         assert set(case["options"]) <= set(decision.options)
         assert 2 <= len(decision.options) <= 4
+    if case.get("only"):  # a family's question offers its services and nothing unrelated
+        assert set(decision.options) == set(case["options"])
 
 
 def test_a_clarification_never_answers_and_an_answer_has_no_options(matcher):

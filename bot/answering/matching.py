@@ -450,7 +450,7 @@ class Matcher:
         for word, family in self._family_words:
             if word and word in content:
                 rest = content.replace(word, " ")
-                if not _distinctive(compact(rest)) and not english_words(rest):
+                if not any(is_cjk(ch) for ch in _distinctive(compact(rest))) and not english_words(rest):
                     return family
         return None
 

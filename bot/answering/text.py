@@ -26,7 +26,8 @@ ENGLISH_STOPWORDS = frozenset(
     do does did can could should would will shall may might must how what where when which who whom why
     need needs needed want wants get getting got apply applying application please hi hello there this that
     these those some any about if so as into out up just also still have has had not no yes tell know
-    documents document papers materials required require requirements bring wuhan china chinese""".split()
+    documents document papers materials required require requirements bring wuhan china chinese
+    process procedure procedures step steps""".split()
 )
 
 
