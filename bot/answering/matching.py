@@ -410,9 +410,10 @@ class Matcher:
         everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         targets = self._neighbours_with_evidence(everything, asked)
         decision = self._decide_targets(targets)
-        named = self._named_together(phrases, targets, question)
+        named = self._named_together(phrases, targets, question, places.text)
         if len(named) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
-            decision = Decision(CLARIFY, None, tuple(named[: self.thresholds.max_options]), max(targets[n] for n in named),
+            decision = Decision(CLARIFY, None, tuple(named[: self.thresholds.max_options]),
+                                max(targets.get(n, 0.0) for n in named),
                                 decision.candidates)
         events = sorted(((v, k[len(EVENT_PREFIX):]) for k, v in scores.items() if k.startswith(EVENT_PREFIX)),
                         reverse=True)
@@ -454,14 +455,26 @@ class Matcher:
                     return family
         return None
 
-    def _named_together(self, phrases: dict[str, float], targets: dict[str, float], question: str) -> list[str]:
+    def _named_together(self, phrases: dict[str, float], targets: dict[str, float], question: str,
+                        text: str) -> list[str]:
         """Services a message names side by side ("身份证快到期了，顺便想办个护照", "先办营业执照还是
-        先办食品经营许可证"): the citizen gets to choose each, never just one of them."""
+        先办食品经营许可证"): the citizen gets to choose each, never just one of them. A family named
+        by its word (营业执照) stands for its services, unless one of them is named itself."""
         if not _TOGETHER.search(question):
             return []  # "办护照要带身份证吗" names the ID card as a document, not as a second request
-        named = [t for t, v in phrases.items()
-                 if v >= NAMED_PHRASE and t in targets and not t.startswith(MATTER_PREFIX)]
-        return sorted(named, key=lambda t: -targets[t])
+        named = sorted((t for t, v in phrases.items()
+                        if v >= NAMED_PHRASE and t in targets and not t.startswith(MATTER_PREFIX)),
+                       key=lambda t: -targets[t])
+        things = len(named)
+        # In a longer message a family word is more often the situation (户口是武汉的) than a request.
+        families = [family for word, family in self._family_words if word and word in text] \
+            if _size(question) <= FAMILY_QUESTION else []
+        for family in dict.fromkeys(families):
+            members = [s for s in family.services if not s.startswith(MATTER_PREFIX)]
+            if not set(members) & set(named):
+                named += sorted(members, key=lambda s: -targets.get(s, 0.0))
+                things += 1
+        return named if things >= 2 else []
 
     def _neighbours_with_evidence(self, scores: dict[str, float], question: str) -> dict[str, float]:
         """Leave out catalogue matters that the question gives no word of their own for.
