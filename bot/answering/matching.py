@@ -66,6 +66,9 @@ _FILLER_PATTERN = re.compile("|".join(map(re.escape, CHINESE_FILLERS)))
 _SAME_MEANING = (
     (re.compile(r"(?:从来|从|一直|还|都)?没有?(?:办|申请|领|弄)过"), "第一次办"),
     (re.compile(r"头一[回次]|首次"), "第一次"),
+    # Pinyin for the ID card, as citizens (sfz) and expats (shenfenzheng) write it.
+    (re.compile(r"\bsfz\b|(?<=[\u4e00-\u9fff])sfz|sfz(?=[\u4e00-\u9fff])", re.IGNORECASE), "身份证"),
+    (re.compile(r"\bshen ?fen ?zheng\b", re.IGNORECASE), "ID card"),
 )
 
 
