@@ -289,8 +289,10 @@ class Matcher:
         excluded: set[int] = set()
         for text, weight, whole, fragments in windows:
             phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
-            np.maximum(best, weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage)),
-                       out=best)
+            score = weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage))
+            if len(windows) > 1 and (whole or not fragments):
+                score[self._is_matter] *= MATTER_TOLD_WEIGHT
+            np.maximum(best, score, out=best)
             np.maximum(best_phrase, weight * phrase, out=best_phrase)
             np.maximum(named, phrase, out=named)
             excluded |= window_excluded
@@ -521,6 +523,9 @@ SHORT_MESSAGE = 60  # characters (see _size); a message this short is also score
 LONG_SENTENCE = 40  # a longer sentence is read clause by clause
 TOLD_WEIGHT = 0.88  # a sentence that tells rather than asks, in a message that asks somewhere
 DONE_WEIGHT = 0.8  # a sentence about something already done ("出生证明已经拿到")
+# A catalogue matter named only where the citizen tells their situation ("学校说中考报名要用",
+# "中介说要先解押") is context; it is referred to when asked about.
+MATTER_TOLD_WEIGHT = 0.88
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)")
 _COMMA = re.compile(r"[，,、]+")
 # Sentence and clause punctuation, kept apart when places are blanked; an English full stop too.
