@@ -368,6 +368,8 @@ class Matcher:
                 # An English clause of one or two words ("what do I do first") says too little to be a fragment.
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
             target = self._phrase_target[pid]
+            if p.cjk and score and _already_had(p.raw, question_raw):
+                continue  # "出生证明已经拿到了": what the citizen has is not what they ask for
             if p.excludes:
                 if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
                     excluded.add(target)
@@ -639,6 +641,16 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
     blocks = [op for op in LCSseq.opcodes(text, question) if op.tag == "equal"]
     span = blocks[-1].dest_end - blocks[0].dest_start
     return 95.0 * (common / length) * min(1.0, (common + min(4, length - 1)) / span)
+
+
+# Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
+# The rest of the name may follow (出生证 of 出生证明).
+_HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了)")
+
+
+def _already_had(raw: str, question_raw: str) -> bool:
+    at = question_raw.find(raw)
+    return at >= 0 and bool(_HAD.match(question_raw, at + len(raw)))
 
 
 def _occurs_whole(phrase: _Phrase, question: str) -> bool:
