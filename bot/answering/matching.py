@@ -449,8 +449,16 @@ class Matcher:
         return Decision(CLARIFY, None, tuple(members[: self.thresholds.max_options]), decision.score, decision.candidates)
 
     def _family_named(self, text: str):
+        """The family a text names by its word, as written or by sound (公积今); 户口本 and 身份证号
+        name a document or a number, not the family."""
         content = phonetic(compact(text))
-        return next((family for word, family in self._family_phonetic if word in content), None)
+        for word, family in self._family_phonetic:
+            at = content.find(word)
+            while at >= 0:
+                if content[at + len(word):at + len(word) + 1] not in _NOT_THE_FAMILY:
+                    return family
+                at = content.find(word, at + 1)
+        return None
 
     def _family_only(self, text: str):
         """The family whose word is all that a question says (身份证怎么办, 公积金, 上户口), if any."""
@@ -520,6 +528,7 @@ class Matcher:
 
 
 # Long messages: split at sentence ends (and at commas inside long sentences).
+_NOT_THE_FAMILY = frozenset(phonetic(ch) for ch in "本簿页号")  # after a family's word: 户口本, 身份证号
 FAMILY_QUESTION = 20  # characters (see _size): a question this short that names a family is about it
 SHORT_MESSAGE = 60  # characters (see _size); a message this short is also scored whole
 LONG_SENTENCE = 40  # a longer sentence is read clause by clause
