@@ -275,8 +275,9 @@ class Matcher:
         """Score every target 0-100 for a question (one sentence or a whole message)."""
         return self._scores(self._windows(same_meaning(question)))[0]
 
-    def _scores(self, windows: list[_Window]) -> tuple[dict[str, float], dict[str, float]]:
-        """(score, best phrase score) per target, the best over the message's windows.
+    def _scores(self, windows: list[_Window]) -> tuple[dict[str, float], dict[str, float], set[str]]:
+        """(score, best phrase score) per target, the best over the message's windows, and the targets
+        named outright in a clause that asks ("她这种情况能办社保卡吗").
 
         When the question names a matter that a service explicitly excludes (结婚证补领), that
         service drops out, and every other service without a strong name match is capped below
@@ -287,8 +288,11 @@ class Matcher:
         best_phrase = np.zeros(len(self._targets))
         named = np.zeros(len(self._targets))  # the best phrase score wherever it occurs, told or asked
         excluded: set[int] = set()
+        asked = np.zeros(len(self._targets), dtype=bool)
         for text, weight, whole, fragments in windows:
             phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
+            if fragments and not whole:
+                asked |= phrase >= STRONG_PHRASE
             score = weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage))
             if len(windows) > 1 and (whole or not fragments):
                 score[self._is_matter] *= MATTER_TOLD_WEIGHT
@@ -304,7 +308,8 @@ class Matcher:
         if len(hits) > MAX_TARGETS:  # only the best few can decide anything
             hits = hits[np.argpartition(-best[hits], MAX_TARGETS)[:MAX_TARGETS]]
         return ({self._targets[i]: float(best[i]) for i in hits},
-                {self._targets[i]: float(best_phrase[i]) for i in hits})
+                {self._targets[i]: float(best_phrase[i]) for i in hits},
+                {self._targets[i] for i in hits if asked[i]})
 
     def _windows(self, question: str) -> list[_Window]:
         """The parts of a message to score. A part weighs as little as its least weighty clause: what the
@@ -413,14 +418,14 @@ class Matcher:
         if family is not None:
             return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
                             district=places.district, other_place=None if places.home else places.other)
-        scores, phrases = self._scores(self._windows(asked))
+        scores, phrases, named_in_asking = self._scores(self._windows(asked))
         everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         targets = self._neighbours_with_evidence(everything, asked)
         decision = self._decide_targets(targets)
-        named = self._named_together(phrases, targets, question, places.text)
-        if len(named) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
-            decision = Decision(CLARIFY, None, tuple(named[: self.thresholds.max_options]),
-                                max(targets.get(n, 0.0) for n in named),
+        together = self._named_together(phrases, targets, question, places.text)
+        if len(together) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
+            decision = Decision(CLARIFY, None, tuple(together[: self.thresholds.max_options]),
+                                max(targets.get(n, 0.0) for n in together),
                                 decision.candidates)
         events = sorted(((v, k[len(EVENT_PREFIX):]) for k, v in scores.items() if k.startswith(EVENT_PREFIX)),
                         reverse=True)
@@ -435,7 +440,20 @@ class Matcher:
                 decision = Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
                                     decision.candidates, event_id=event_id)
         decision = self._within_family(decision, scores, places.text, question)
+        decision = self._asked_by_name(decision, targets, named_in_asking, len(together) >= 2)
         return replace(decision, district=places.district, other_place=None if places.home else places.other)
+
+    def _asked_by_name(self, decision: Decision, targets: dict[str, float], named_in_asking: set[str],
+                       together: bool) -> Decision:
+        """A story that mentions one service and asks about another by name ("交的是居民医保 ... 她这种情况
+        能办社保卡吗") is answered with the one asked about, when it is the only one so named."""
+        if decision.action != CLARIFY or decision.event_id or together \
+                or any(o.startswith(MATTER_PREFIX) for o in decision.options):
+            return decision  # a neighbour matter on offer: the name may be that matter's (护照 of 护照挂失)
+        asked = [t for t in named_in_asking if t in targets and not t.startswith(MATTER_PREFIX)]
+        if len(asked) == 1 and targets[asked[0]] >= self.thresholds.answer and asked[0] in decision.options:
+            return Decision(ANSWER, asked[0], score=targets[asked[0]], candidates=decision.candidates)
+        return decision
 
     def _within_family(self, decision: Decision, scores: dict[str, float], text: str, question: str) -> Decision:
         """A short question that names a family (民政局婚姻登记处要带什么, 公积金办里流程) but is too unclear
