@@ -263,9 +263,10 @@ async def rate(web: WebServices, request: Request, data: dict) -> dict:
     outcome = web.desk.rate(case_id, Citizen(session.user_id), stars)
     if not outcome.ok:
         raise refusal(409 if outcome.case else 404, "not_rateable", session.language)
-    if outcome.case.is_open:  # reopened by a low rating
-        await web.staff.tell(case_id, message("staff.reopened", "zh", case_id=case_id, stars=stars),
-                             f"webrate{case_id}:{outcome.case.rating}")
+    if outcome.case.is_open:  # reopened by a low rating: said in its thread, and its card offers claim/close again
+        scope = f"webrate{case_id}:{outcome.case.rating}"
+        await web.staff.tell(case_id, message("staff.reopened", "zh", case_id=case_id, stars=stars), scope)
+        await web.staff.case_changed(case_id, scope)
         return {"session": session.token, "notice": message("rate.low", session.language), "comment": True}
     return {"session": session.token, "notice": message("rate.thanks", session.language), "comment": False}
 
