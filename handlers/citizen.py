@@ -356,6 +356,7 @@ def _queue_rating_replies(services: Services, update: Update, sender: Sender, ca
         sender.text(update.effective_chat.id, say("rate.low", language), key="low")
         queue_case_thread(services, sender, case.id, staff_text("staff.reopened", case_id=case.id, stars=case.rating),
                           key="reopened")
+        queue_card_refresh(services, sender, case)  # the card said closed: claim and close again
     else:
         sender.text(update.effective_chat.id, say("rate.thanks", language), key="thanks")
 

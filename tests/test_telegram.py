@@ -169,6 +169,25 @@ async def test_a_low_rating_reopens_the_case_with_the_comment(tmp_path):
         assert [e.kind for e in bot.ledger.case_events(case_id)][-4:] == ["closed", "rated", "reopened", "comment"]
 
 
+async def test_a_low_rating_shows_the_case_open_again_on_its_staff_card(tmp_path):
+    """The card said closed; after the reopening it offers claim and close again, so staff see it."""
+    async with running_bot(tmp_path) as bot:
+        case_id, _, card = await open_a_case(bot)
+        bot.api.citizen_says(CITIZEN, "/end")
+        [rating] = await sent_to(bot, CITIZEN, "请为本次服务评分")
+        bot.api.press(CITIZEN, rating["result"], f"rate:{case_id}:1")
+        await sent_to(bot, STAFF_CHAT, "已重新打开")
+
+        def card_edits():
+            edits = [r for r in bot.api.requests if r["method"] == "editMessageText" and r.get("ok")
+                     and r["params"]["message_id"] == card["result"]["message_id"]]
+            return edits if len(edits) >= 2 else None
+        closed, reopened = await wait_until_async(card_edits, what="the card showing the case open again")
+        assert "状态：已关闭" in closed["params"]["text"] and not buttons(closed)
+        assert "状态：待认领" in reopened["params"]["text"]
+        assert buttons(reopened) == [f"claim:{case_id}", f"close:{case_id}"]
+
+
 async def test_my_case_shows_only_my_own_case(tmp_path):
     async with running_bot(tmp_path) as bot:
         case_id, _, _ = await open_a_case(bot)

@@ -261,7 +261,10 @@ async def test_a_correction_notice_shows_in_the_web_inbox_as_a_correction(tmp_pa
         inbox = (await client.post("/api/v1/messages", json={"session": told["session"]})).json()
     ledger.close()
     [item] = inbox["messages"]
-    assert item["kind"] == "correction" and item["case_id"] is None and item["buttons"] == []
+    assert item["kind"] == "correction" and item["case_id"] is None and item["service"] == "passport"
+    # The button the notice speaks of: the new checklist, as Telegram's [📋 See the new checklist] shows it.
+    assert "点下方按钮" in item["text"]
+    assert item["buttons"] == [{"action": "choose", "service": "passport", "label": "📋 查看新清单"}]
     assert "更正通知" in item["header"] and "护照工本费 每本120元 → 护照工本费 每本100元" in item["text"]
     assert "#None" not in item["header"] + item["text"] and "评分" not in item["header"] + item["text"]
 

@@ -53,6 +53,20 @@ async def test_a_case_the_citizen_ends_on_the_web_shows_closed_on_its_staff_card
         await sent_to(bot, STAFF_CHAT, f"市民结束了案件 #{case_id}", count=2)
 
 
+async def test_a_low_rating_on_the_web_shows_the_case_open_again_on_its_staff_card(tmp_path):
+    async with bot_and_web(tmp_path) as (bot, client):
+        session, case_id, card = await open_web_case(bot, client)
+        await client.post("/api/v1/case/close", json={"session": session})
+        await wait_until_async(lambda: card_edits(bot, card), what="the card showing the case closed")
+        rated = await client.post("/api/v1/rate", json={"session": session, "case_id": case_id, "stars": 1})
+        assert rated.json()["comment"] is True
+        await sent_to(bot, STAFF_CHAT, f"案件 #{case_id} 收到 1 星差评")
+        edits = await wait_until_async(lambda: card_edits(bot, card)[1:], what="the card showing the case open again")
+        assert "状态：待认领" in edits[-1]["params"]["text"]
+        markup = edits[-1]["params"]["reply_markup"]["inline_keyboard"]
+        assert [b["callback_data"] for row in markup for b in row] == [f"claim:{case_id}", f"close:{case_id}"]
+
+
 async def test_when_the_staff_chat_cannot_be_told_the_citizens_web_actions_still_succeed(tmp_path, caplog):
     """Nothing can be queued for staff (the ledger refuses it); ending, rating and commenting are recorded all the
     same, and the failure is logged once per action, without the token."""

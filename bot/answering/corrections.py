@@ -76,7 +76,7 @@ def send(ledger: Ledger, knowledge: KnowledgeBase, correction: Correction, since
         language = inquiry.language or "zh"
         text = notice(correction, service, inquiry, language)
         if inquiry.channel == WEB:
-            ledger.post_to_inbox(inquiry.chat_id, "correction", text=text)
+            ledger.post_to_inbox(inquiry.chat_id, "correction", text=text, service_id=correction.service_id)
         else:
             button = {"text": message("correction.button", language), "callback_data": f"svc:{correction.service_id}"}
             ledger.enqueue(inquiry.chat_id, "sendMessage",

@@ -102,7 +102,8 @@ _SCHEMA = {
     "chats": ({"chat_id": str, "language": str, "flow": str, "updated_at": str, "district": str}, {"pk": "chat_id"}),
     # Web channel: sessions (a hash of the page's token, never the token) and what awaits each of them.
     "web_sessions": ({"id": str, "created_at": str, "language": str, "address": str}, {"pk": "id"}),
-    "web_inbox": ({"id": int, "user_id": str, "at": str, "kind": str, "case_id": int, "text": str, "media": str},
+    "web_inbox": ({"id": int, "user_id": str, "at": str, "kind": str, "case_id": int, "text": str, "media": str,
+                   "service_id": str},
                   {"not_null": {"user_id", "at", "kind"}}),
     # A citizen (or staff) saying a checklist was wrong: what they were told, and the office that owns the entry.
     "error_reports": ({"id": int, "at": str, "channel": str, "user_id": str, "chat_id": str, "inquiry_id": int,
@@ -581,9 +582,9 @@ class Ledger:
             self.db.execute("UPDATE corrections SET notified_at = ? WHERE id = ?", [iso(self.now()), correction_id])
 
     def post_to_inbox(self, user_id: str, kind: str, *, case_id: int | None = None, text: str | None = None,
-                      media: str | None = None) -> int:
+                      media: str | None = None, service_id: str | None = None) -> int:
         return self._insert("web_inbox", {"user_id": user_id, "at": iso(self.now()), "kind": kind,
-                                          "case_id": case_id, "text": text, "media": media})
+                                          "case_id": case_id, "text": text, "media": media, "service_id": service_id})
 
     def inbox(self, user_id: str, after: int = 0, limit: int = 50) -> list[InboxMessage]:
         """A session's inbox messages newer than `after` (the last id the page has), oldest first."""

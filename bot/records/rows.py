@@ -229,6 +229,7 @@ class InboxMessage(_Record):
     case_id: int | None = None
     text: str | None = None  # plain text as staff wrote it (not HTML)
     media: str | None = None  # the kind of attachment staff sent, which the page cannot show
+    service_id: str | None = None  # the corrected service, whose new checklist a correction offers
 
     _times = ("at",)
 

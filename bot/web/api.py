@@ -263,9 +263,10 @@ async def rate(web: WebServices, request: Request, data: dict) -> dict:
     outcome = web.desk.rate(case_id, Citizen(session.user_id), stars)
     if not outcome.ok:
         raise refusal(409 if outcome.case else 404, "not_rateable", session.language)
-    if outcome.case.is_open:  # reopened by a low rating
-        await web.staff.tell(case_id, message("staff.reopened", "zh", case_id=case_id, stars=stars),
-                             f"webrate{case_id}:{outcome.case.rating}")
+    if outcome.case.is_open:  # reopened by a low rating: said in its thread, and its card offers claim/close again
+        scope = f"webrate{case_id}:{outcome.case.rating}"
+        await web.staff.tell(case_id, message("staff.reopened", "zh", case_id=case_id, stars=stars), scope)
+        await web.staff.case_changed(case_id, scope)
         return {"session": session.token, "notice": message("rate.low", session.language), "comment": True}
     return {"session": session.token, "notice": message("rate.thanks", session.language), "comment": False}
 
@@ -304,7 +305,8 @@ async def report_error(web: WebServices, request: Request, data: dict) -> dict:
 
 
 async def messages(web: WebServices, request: Request, data: dict) -> dict:
-    """What arrived for the session after `after` (the last id the page has): staff replies, closed cases."""
+    """What arrived for the session after `after` (the last id the page has): staff replies, closed cases,
+    corrections."""
     session = session_of(web, request, data, limit=False)
     after = data.get("after", 0)
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
@@ -316,7 +318,8 @@ async def messages(web: WebServices, request: Request, data: dict) -> dict:
 
 def inbox_json(row: InboxMessage, language: str) -> dict:
     """Plain text (not HTML): the page shows it as text. Only a closed case asks for a rating."""
-    item = {"id": row.id, "kind": row.kind, "case_id": row.case_id, "at": row.at.isoformat(), "buttons": []}
+    item = {"id": row.id, "kind": row.kind, "case_id": row.case_id, "service": row.service_id,
+            "at": row.at.isoformat(), "buttons": []}
     if row.kind == "reply":
         item["header"] = message("staff.reply_header", language, case_id=row.case_id)
         item["text"] = row.text or ""
@@ -328,6 +331,9 @@ def inbox_json(row: InboxMessage, language: str) -> dict:
         item["buttons"] = [{"action": "rate", "case_id": row.case_id, "stars": n, "label": str(n)} for n in range(1, 6)]
     elif row.kind == "correction":  # bot.answering.corrections wrote it in the session's language
         item["header"], _, item["text"] = (row.text or "").partition("\n")
+        if row.service_id:  # the button the notice ends with; a notice from before service_id was kept has none
+            item["buttons"] = [{"action": "choose", "service": row.service_id,
+                                "label": message("correction.button", language)}]
     else:  # a kind this version does not know: its text as it is, and never a rating prompt
         item["header"], item["text"] = "", row.text or ""
     return item

@@ -51,7 +51,8 @@ OPERATIONS = [
      _body(["session", "case_id", "text"], case_id=ID, text={"type": "string"}), "Notice"),
     ("/api/v1/report-error", "Report a mistake in an answer: what it got wrong, for the office that owns the entry",
      _body(["session"], inquiry_id=ID, text={"type": "string"}), "Notice"),
-    ("/api/v1/messages", "New messages of the session after `after`: staff replies, closed cases to rate",
+    ("/api/v1/messages", "New messages of the session after `after`: staff replies, closed cases to rate, "
+     "corrections of a checklist given earlier (with a button for the new one)",
      _body(["session"], after={"type": "integer", "minimum": 0}), "Inbox"),
 ]
 
@@ -83,7 +84,9 @@ SCHEMAS = {
         "session": SESSION, "last": {"type": "integer"},
         "messages": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["reply", "closed", "correction"]},
-            "case_id": {"type": ["integer", "null"]}, "at": {"type": "string"}, "header": {"type": "string"},
+            "case_id": {"type": ["integer", "null"]},
+            "service": {"type": ["string", "null"], "description": "with kind 'correction': the corrected service"},
+            "at": {"type": "string"}, "header": {"type": "string"},
             "text": {"type": "string", "description": "plain text, not HTML"}, "buttons": {"type": "array", "items": BUTTON}}}}}},
     "Refusal": {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
 }

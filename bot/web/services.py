@@ -37,7 +37,7 @@ class StaffChat(Protocol):
         """Add a plain-text line to the case's thread; `scope` is unique to the event (no line is sent twice)."""
 
     async def case_changed(self, case_id: int, scope: str) -> None:
-        """Show the case's new state (closed by the citizen) on its card."""
+        """Show the case's new state (closed by the citizen, reopened by a low rating) on its card."""
 
     async def error_reported(self, report: ErrorReport) -> None:
         """Post a citizen's error report for the office that owns the entry."""
