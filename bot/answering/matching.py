@@ -179,15 +179,7 @@ class Matcher:
         for pid, p in enumerate(self._phrases):
             for key in (set(p.text) if p.cjk else set(p.words)):
                 (by_char if p.cjk else by_word)[key].append(pid)
-        by_distinctive: dict[str, list[int]] = defaultdict(list)
-        for pid, p in enumerate(self._phrases):
-            for char in p.distinctive:
-                by_distinctive[char].append(pid)
         self._phrases_by_char = {k: np.array(v, dtype=np.int32) for k, v in by_char.items()}
-        self._phrases_by_distinctive = {k: np.array(v, dtype=np.int32) for k, v in by_distinctive.items()}
-        # A Chinese phrase scores only with at least half its distinctive characters as written (see
-        # _written_right); English phrases have none and are not held to it.
-        self._distinctive_needed = np.array([max(1, (len(p.distinctive) + 1) // 2) if p.cjk else 0 for p in self._phrases])
         self._phrases_by_word = {k: np.array(v, dtype=np.int32) for k, v in by_word.items()}
         self._english_words = list(by_word)
         # What a phrase must share with the question to score at all (see _chinese_phrase_score):
@@ -211,12 +203,11 @@ class Matcher:
                 by_unit[unit].append(position[target])
         self._targets_by_unit = {u: np.array(v, dtype=np.int32) for u, v in by_unit.items()}
 
-    def _candidate_phrases(self, question_raw: str, question_compact: str, core: str, question_words: list[str],
+    def _candidate_phrases(self, question_compact: str, core: str, question_words: list[str],
                            word_matches: dict[str, float]) -> np.ndarray:
         counts = self._counts([self._phrases_by_char.get(char) for char in set(question_compact)]
                               + [self._phrases_by_word[known] for known in word_matches])
-        written = self._counts([self._phrases_by_distinctive.get(char) for char in set(question_raw)])
-        candidates = (counts >= self._needed) & (written >= self._distinctive_needed)
+        candidates = counts >= self._needed
         # A short question may be part of a name ("户口" of "新生儿户口登记"): every character of it in the phrase.
         if len(set(core)) >= 2:
             counts_in_core = self._counts([self._phrases_by_char.get(char) for char in set(core)])
@@ -360,22 +351,24 @@ class Matcher:
         question_raw = compact(named)
         question_compact = phonetic(question_raw)
         # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
-        question_core = phonetic(compact(_strip_fillers(HOME_CITY.sub(" ", named).replace(PLACEHOLDER, " ")))) \
-            if fragments else ""
+        # A fragment must name something: 办证 or 登记 alone is part of every name and says nothing.
+        raw_core = compact(_strip_fillers(HOME_CITY.sub(" ", named).replace(PLACEHOLDER, " ")))
+        question_core = phonetic(raw_core) if fragments and _distinctive(raw_core) else ""
         question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
-        for pid in self._candidate_phrases(question_raw, question_compact, question_core, question_words, word_matches):
+        for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
             p, fragment = self._phrases[pid], self._fragments[pid] and fragments
-            # An exclusion must occur whole: being a fragment of one says nothing.
+            target = self._phrase_target[pid]
+            if not p.excludes and phrase[target] >= 100.0:
+                continue  # named whole already: another alias cannot add to it
             if p.cjk:
                 score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragment else "")
             else:
                 # An English clause of one or two words ("what do I do first") says too little to be a fragment.
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
-            target = self._phrase_target[pid]
             if p.cjk and score and _already_had(p.raw, question_raw):
                 continue  # "出生证明已经拿到了": what the citizen has is not what they ask for
-            if p.excludes:
+            if p.excludes:  # an exclusion must occur whole: being a fragment of one says nothing
                 if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
                     excluded.add(target)
             elif score > phrase[target]:
@@ -659,7 +652,7 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
         return 100.0 if phrase.raw in question_raw or _written_right(phrase, question_raw) else 0.0
     length = len(text)
     if 2 <= len(core) < length and core in text:
-        return _fragment_score(len(core), length) if _distinctive(_core_raw(phrase, core)) else 0.0
+        return _fragment_score(len(core), length)
     common = LCSseq.similarity(text, question, score_cutoff=max(length - _allowed_misses(length), 2))
     if not common or not _written_right(phrase, question_raw):
         return 0.0
@@ -697,12 +690,6 @@ def _written_right(phrase: _Phrase, question_raw: str) -> bool:
     right = sum(ch in question_raw for ch in phrase.distinctive)
     meaning_kept = all(ch in question_raw for ch in phrase.meaning)
     return len(phrase.distinctive) >= 2 and 2 * right >= len(phrase.distinctive) and meaning_kept
-
-
-def _core_raw(phrase: _Phrase, core: str) -> str:
-    """The characters of the phrase that a fragment question covers."""
-    start = phrase.text.index(core)
-    return phrase.raw[start:start + len(core)]
 
 
 def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str], word_matches: dict[str, float],
