@@ -72,8 +72,13 @@ _SAME_MEANING = (
 )
 
 
+_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen", re.IGNORECASE)  # one search for most texts
+
+
 def same_meaning(text: str) -> str:
     """One wording for phrasings that mean the same (一直没办过身份证 -> 第一次办身份证)."""
+    if not _SAME_MEANING_HINT.search(text):
+        return text
     for pattern, wording in _SAME_MEANING:
         text = pattern.sub(wording, text)
     return text
@@ -453,23 +458,24 @@ class Matcher:
         to answer or clarify is clarified among the family's members, not sent to staff."""
         if decision.action != ESCALATE or _size(question) > FAMILY_QUESTION:
             return decision
-        family = self._family_named(text)
-        if family is None:
+        families = self._families_named(text)
+        if not families:
             return decision
-        members = sorted(family.services, key=lambda s: -scores.get(s, 0.0))
+        members = sorted(families[0].services, key=lambda s: -scores.get(s, 0.0))
         return Decision(CLARIFY, None, tuple(members[: self.thresholds.max_options]), decision.score, decision.candidates)
 
-    def _family_named(self, text: str):
-        """The family a text names by its word, as written or by sound (公积今); 户口本 and 身份证号
-        name a document or a number, not the family."""
+    def _families_named(self, text: str) -> list:
+        """The families a text names by their word, as written or by sound (公积今), longest word first;
+        户口本 and 身份证号 name a document and a number, not the family."""
         content = phonetic(compact(text))
+        named = []
         for word, family in self._family_phonetic:
             at = content.find(word)
-            while at >= 0:
+            while at >= 0 and family not in named:
                 if content[at + len(word):at + len(word) + 1] not in _NOT_THE_FAMILY:
-                    return family
+                    named.append(family)
                 at = content.find(word, at + 1)
-        return None
+        return named
 
     def _family_only(self, text: str):
         """The family whose word is all that a question says (身份证怎么办, 公积金, 上户口), if any."""
@@ -493,9 +499,7 @@ class Matcher:
                        key=lambda t: -targets[t])
         things = len(named)
         # In a longer message a family word is more often the situation (户口是武汉的) than a request.
-        families = [family for word, family in self._family_words if word and word in text] \
-            if _size(question) <= FAMILY_QUESTION else []
-        for family in dict.fromkeys(families):
+        for family in self._families_named(text) if _size(question) <= FAMILY_QUESTION else []:
             members = [s for s in family.services if not s.startswith(MATTER_PREFIX)]
             if not set(members) & set(named):
                 named += sorted(members, key=lambda s: -targets.get(s, 0.0))
@@ -538,9 +542,11 @@ class Matcher:
         return Decision(ESCALATE, None, (), best, candidates)
 
 
-# Long messages: split at sentence ends (and at commas inside long sentences).
+# Families named in a question.
 _NOT_THE_FAMILY = frozenset(phonetic(ch) for ch in "本簿页号")  # after a family's word: 户口本, 身份证号
 FAMILY_QUESTION = 20  # characters (see _size): a question this short that names a family is about it
+
+# Long messages: split at sentence ends (and at commas inside long sentences).
 SHORT_MESSAGE = 60  # characters (see _size); a message this short is also scored whole
 LONG_SENTENCE = 40  # a longer sentence is read clause by clause
 TOLD_WEIGHT = 0.88  # a sentence that tells rather than asks, in a message that asks somewhere
