@@ -17,6 +17,28 @@ from bot.records.ledger import Ledger
 TESTS = Path(__file__).parent
 
 
+def set_passport_fee(knowledge_dir: Path, zh: str, en: str) -> None:
+    """Edit the passport fee in a knowledge base copy, as an admin would."""
+    path = knowledge_dir / "services" / "passport.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["fees"][0]["amount"] = {"zh": zh, "en": en}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+
+
+def correct_passport_fee(ledger: Ledger, knowledge_dir: Path):
+    """Lower the passport fee in a copy and prepare its correction for everyone told the old fee.
+    Returns (the pending correction, the new knowledge base, since): send it with corrections.send."""
+    from bot.answering import corrections
+    from bot.knowledge.diff import diff_knowledge
+
+    old = load_knowledge(knowledge_dir)
+    set_passport_fee(knowledge_dir, "每本100元", "CNY 100 per passport")
+    new = load_knowledge(knowledge_dir)
+    since = ledger.now().replace(year=2000)
+    [pending] = corrections.prepare(ledger, old, new, diff_knowledge(old, new), since=since, actor="test")
+    return pending, new, since
+
+
 def load_table(name: str) -> list:
     """A YAML table of test cases from tests/cases/."""
     return yaml.safe_load((TESTS / "cases" / name).read_text(encoding="utf-8"))

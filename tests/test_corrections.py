@@ -9,19 +9,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from tests.conftest import set_passport_fee
 from tests.telegram_harness import ADMIN, CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_CHAT, running_bot, sent_to
 from tests.test_telegram import buttons
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
 LATE_CITIZEN = 7777
-
-
-def set_passport_fee(knowledge_dir, zh: str, en: str) -> None:
-    path = knowledge_dir / "services" / "passport.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["fees"][0]["amount"] = {"zh": zh, "en": en}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
 
 
 async def ask_passport(bot, citizen: int) -> dict:

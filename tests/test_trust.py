@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
-import yaml
-
 from bot.answering.assistant import Assistant, KnowledgeStore
 from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.records.ledger import Ledger
+from tests.conftest import correct_passport_fee, set_passport_fee
 
 
 def told_passport(tmp_path, knowledge_dir=BUNDLED_KNOWLEDGE, user="u1"):
@@ -45,10 +44,7 @@ def test_corrections_from_an_older_copy_dry_run_then_once_per_citizen(run, tmp_p
     old = tmp_path / "old"
     knowledge_copy.rename(old)
     shutil.copytree(old, knowledge_copy)
-    path = knowledge_copy / "services" / "passport.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["fees"][0]["amount"] = {"zh": "每本100元", "en": "CNY 100 per passport"}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    set_passport_fee(knowledge_copy, "每本100元", "CNY 100 per passport")
 
     dry = run("corrections", "--knowledge", str(knowledge_copy), "--old", str(old), "--dry-run")
     assert "passport (fees): 2 citizen(s) would be told" in dry.output
@@ -71,21 +67,11 @@ def test_corrections_dry_run_on_the_shipped_knowledge_base(run):
 def test_a_correction_reaches_telegram_chats_and_web_sessions_but_not_counter_visits(tmp_path, knowledge_copy):
     """A desk visit is recorded as told (chat id staff:<name>), but there is no chat to send a notice to."""
     from bot.answering import corrections
-    from bot.knowledge.diff import diff_knowledge
-    from bot.knowledge.loading import load_knowledge
 
     assistant, ledger, _ = told_passport(tmp_path, knowledge_copy)
     assistant.choose("passport", question="", channel="web", user_id="web:abc", chat_id="web:abc")
     assistant.choose("passport", question="", channel="desk", user_id="desk:visit1", chat_id="staff:alice")
-    old = load_knowledge(knowledge_copy)
-    path = knowledge_copy / "services" / "passport.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["fees"][0]["amount"] = {"zh": "每本100元", "en": "CNY 100 per passport"}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    new = load_knowledge(knowledge_copy)
-    since = ledger.now().replace(year=2000)
-
-    [pending] = corrections.prepare(ledger, old, new, diff_knowledge(old, new), since=since, actor="test")
+    pending, new, since = correct_passport_fee(ledger, knowledge_copy)
     assert pending.recipients == 2
     assert corrections.send(ledger, new, pending.correction, since) == 2
     assert [m.chat_id for m in ledger.outbox_rows() if m.purpose == "correction"] == ["u1"]

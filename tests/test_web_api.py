@@ -14,6 +14,7 @@ from bot.config import BUNDLED_KNOWLEDGE, Config
 from bot.records.ledger import Ledger
 from bot.web.api import ROUTES
 from bot.web.services import session_id, web_user
+from tests.conftest import correct_passport_fee
 from tests.web_harness import WebProcess
 
 RATE_LIMIT = 15  # citizen actions per session per minute, low enough that a flood is quick to show
@@ -240,23 +241,12 @@ def test_a_taken_port_stops_the_web_command_with_one_line(tmp_path):
 
 async def test_a_correction_notice_shows_in_the_web_inbox_as_a_correction(tmp_path, knowledge_copy):
     """A web session told an older checklist hears what changed, not "case #None is closed, please rate"."""
-    import yaml
-
     from bot.answering import corrections
-    from bot.knowledge.diff import diff_knowledge
-    from bot.knowledge.loading import load_knowledge
 
     app, ledger = in_process_app(tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         told = (await client.post("/api/v1/ask", json={"text": "护照怎么办理"})).json()
-        old = load_knowledge(knowledge_copy)
-        path = knowledge_copy / "services" / "passport.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["fees"][0]["amount"] = {"zh": "每本100元", "en": "CNY 100 per passport"}
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        new = load_knowledge(knowledge_copy)
-        since = ledger.now().replace(year=2000)
-        [pending] = corrections.prepare(ledger, old, new, diff_knowledge(old, new), since=since, actor="test")
+        pending, new, since = correct_passport_fee(ledger, knowledge_copy)
         assert corrections.send(ledger, new, pending.correction, since) == 1
         inbox = (await client.post("/api/v1/messages", json={"session": told["session"]})).json()
     ledger.close()

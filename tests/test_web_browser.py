@@ -17,6 +17,7 @@ from bot.answering.render import HTML, render_checklist
 from bot.records.ledger import Ledger
 from bot.web.services import web_user
 from tests.browser import chromium
+from tests.conftest import correct_passport_fee
 from tests.process import BotProcess, free_port, message_to
 from tests.web_harness import DESK_PASSWORD, WebProcess
 
@@ -105,24 +106,13 @@ def test_report_an_error_from_the_page(web, ledger):
 
 def test_a_correction_notice_offers_the_new_checklist_on_the_page(web, ledger, knowledge_copy):
     """The notice ends with "press the button below for the full new checklist": the page shows that button."""
-    import yaml
-
     from bot.answering import corrections
-    from bot.knowledge.diff import diff_knowledge
-    from bot.knowledge.loading import load_knowledge
 
     with chromium() as browser:
         page = open_chat(browser, web.url + "/")
         ask(page, "护照怎么办理")
         page.locator(".bubble.assistant", has_text="需要准备的材料").wait_for()
-        old = load_knowledge(knowledge_copy)
-        path = knowledge_copy / "services" / "passport.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["fees"][0]["amount"] = {"zh": "每本100元", "en": "CNY 100 per passport"}
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        new = load_knowledge(knowledge_copy)
-        since = ledger.now().replace(year=2000)
-        [pending] = corrections.prepare(ledger, old, new, diff_knowledge(old, new), since=since, actor="test")
+        pending, new, since = correct_passport_fee(ledger, knowledge_copy)
         corrections.send(ledger, new, pending.correction, since)
         page.locator(".bubble.staff", has_text="点下方按钮可查看完整的新清单").wait_for(timeout=30_000)
         checklists = page.locator(".bubble.assistant", has_text="需要准备的材料")
