@@ -628,14 +628,21 @@ def combine(phrase: float, coverage: float) -> float:
 
 
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
-_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备|拿)[^ ]*")
+_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)[^ 去到]*")
+
+
+def _blank_documents(found: re.Match) -> str:
+    """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays."""
+    return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(found.group()[2:])).strip() else found.group()
 
 
 def _without_documents(normalized: str) -> str:
-    """The text without the documents it asks whether to bring, when something else is left to name the
-    service (给小孩报户口要带出生证吗 names 报户口, not 出生证; 要带出生证吗 alone still names it)."""
-    rest = _DOCUMENTS_TO_BRING.sub(" ", normalized)
-    return rest if _distinctive(compact(_strip_fillers(rest))) else normalized
+    """The text with the documents it asks whether to bring blanked, when something else is left to name
+    the service (给小孩报户口要带出生证吗 names 报户口, not 出生证; 要带出生证吗 alone still names it).
+    Blanked, not cut: words either side stay as far apart as they were (离婚要带什么材料，证件丢了 is not
+    离婚证丢了)."""
+    rest = _DOCUMENTS_TO_BRING.sub(_blank_documents, normalized)
+    return rest if _distinctive(compact(_strip_fillers(rest)).replace(PLACEHOLDER, "")) else normalized
 
 
 def _strip_fillers(normalized: str) -> str:
