@@ -371,8 +371,8 @@ class Matcher:
             else:
                 # An English clause of one or two words ("what do I do first") says too little to be a fragment.
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
-            if p.cjk and score and _already_had(p.raw, question_raw):
-                continue  # "出生证明已经拿到了": what the citizen has is not what they ask for
+            if p.cjk and score and _not_asked(p.raw, question_raw):
+                continue  # "出生证明已经拿到了", "公司注册地址": what they have, or a thing's attribute
             if p.excludes:  # an exclusion must occur whole: being a fragment of one says nothing
                 if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
                     excluded.add(target)
@@ -681,9 +681,14 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 _HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了)")
 
 
-def _already_had(raw: str, question_raw: str) -> bool:
+# Said right after a name, it makes the name an attribute: 公司注册地址 is an address, not a registration.
+_ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间")
+
+
+def _not_asked(raw: str, question_raw: str) -> bool:
+    """The name occurs only as something the citizen already has, or as an attribute of something."""
     at = question_raw.find(raw)
-    return at >= 0 and bool(_HAD.match(question_raw, at + len(raw)))
+    return at >= 0 and bool(_HAD.match(question_raw, at + len(raw)) or _ATTRIBUTE.match(question_raw, at + len(raw)))
 
 
 def _occurs_whole(phrase: _Phrase, question: str) -> bool:
