@@ -662,7 +662,11 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
     if not question or not phrase.distinctive:
         return 0.0  # 办证, 登记: such words never decide
     if text in question:
-        return 100.0 if phrase.raw in question_raw or _written_right(phrase, question_raw) else 0.0
+        # A neighbour's two-character name is too short to trust by sound alone (增加 sounds like 增驾);
+        # a service's (低宝 for 低保) is what citizens miswrite.
+        short_neighbour = len(phrase.raw) <= 2 and phrase.service_id.startswith(MATTER_PREFIX)
+        sounds_right = not short_neighbour and _written_right(phrase, question_raw)
+        return 100.0 if phrase.raw in question_raw or sounds_right else 0.0
     length = len(text)
     if 2 <= len(core) < length and core in text:
         return _fragment_score(len(core), length)
