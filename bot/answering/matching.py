@@ -163,11 +163,10 @@ class Matcher:
                 self._add_phrase(target, name)
             self._add_vocabulary(target, names, document_frequency)
         self.places = PlaceFinder(knowledge)
-        self._family_phonetic = sorted(((phonetic(compact(normalize(word))), family)
-                                        for family in knowledge.families.values() for word in family.words),
-                                       key=lambda item: -len(item[0]))
-        self._family_words = sorted(((normalize(word), family) for family in knowledge.families.values()
-                                     for word in family.words), key=lambda item: -len(item[0]))
+        # Each family word as written and by sound (公积今 for 公积金), longest first.
+        self._family_words = sorted(((normalize(word), phonetic(compact(normalize(word))), family)
+                                     for family in knowledge.families.values() for word in family.words),
+                                    key=lambda item: -len(item[0]))
         total = max(len(knowledge.services), 1)
         self._idf = {u: math.log((total + 1) / df) for u, df in document_frequency.items()}
         self._build_indexes()
@@ -469,7 +468,7 @@ class Matcher:
         户口本 and 身份证号 name a document and a number, not the family."""
         content = phonetic(compact(text))
         named = []
-        for word, family in self._family_phonetic:
+        for _, word, family in self._family_words:
             at = content.find(word)
             while at >= 0 and family not in named:
                 if content[at + len(word):at + len(word) + 1] not in _NOT_THE_FAMILY:
@@ -480,7 +479,7 @@ class Matcher:
     def _family_only(self, text: str):
         """The family whose word is all that a question says (身份证怎么办, 公积金, 上户口), if any."""
         content = _strip_fillers(HOME_CITY.sub(" ", text))
-        for word, family in self._family_words:
+        for word, _, family in self._family_words:
             if word and word in content:
                 rest = content.replace(word, " ")
                 if not any(is_cjk(ch) for ch in _distinctive(compact(rest))) and not english_words(rest):
@@ -557,7 +556,7 @@ MATTER_TOLD_WEIGHT = 0.88
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)")
 _COMMA = re.compile(r"[，,、]+")
 # Sentence and clause punctuation, kept apart when places are blanked; an English full stop too.
-_PUNCTUATION = re.compile(r"((?:[。！？!?；;\n，,、]|(?<!\d)\.(?!\d))+)")
+_PUNCTUATION = re.compile(f"((?:{_SENTENCE_END.pattern}|{_COMMA.pattern})+)")
 _TOGETHER = re.compile(r"还是|或者|顺便|同时|以及|然后|另外|再办|还要办|一起办|\b(?:or|and also|as well as)\b",
                        re.IGNORECASE)
 _ASKS = re.compile(
