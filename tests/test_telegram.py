@@ -24,6 +24,15 @@ async def open_a_case(bot, citizen=CITIZEN, text="我家的狗走丢了怎么办
     return case_id, ack, card
 
 
+async def end_and_rate_low(bot):
+    """A case opened, ended by the citizen and rated 1 (which reopens it); its id and staff card."""
+    case_id, _, card = await open_a_case(bot)
+    bot.api.citizen_says(CITIZEN, "/end")
+    [rating] = await sent_to(bot, CITIZEN, "请为本次服务评分")
+    bot.api.press(CITIZEN, rating["result"], f"rate:{case_id}:1")
+    return case_id, card
+
+
 async def test_a_question_gets_the_complete_checklist_with_feedback_buttons(tmp_path):
     async with running_bot(tmp_path) as bot:
         bot.api.citizen_says(CITIZEN, "护照过期了怎么换")
@@ -157,10 +166,7 @@ async def test_a_forum_staff_group_gets_a_topic_per_case(tmp_path):
 
 async def test_a_low_rating_reopens_the_case_with_the_comment(tmp_path):
     async with running_bot(tmp_path) as bot:
-        case_id, _, card = await open_a_case(bot)
-        bot.api.citizen_says(CITIZEN, "/end")
-        [rating] = await sent_to(bot, CITIZEN, "请为本次服务评分")
-        bot.api.press(CITIZEN, rating["result"], f"rate:{case_id}:1")
+        case_id, card = await end_and_rate_low(bot)
         await sent_to(bot, CITIZEN, "已重新打开")
         bot.api.citizen_says(CITIZEN, "一直没人回复我")
         await sent_to(bot, STAFF_CHAT, "一直没人回复我")
@@ -172,10 +178,7 @@ async def test_a_low_rating_reopens_the_case_with_the_comment(tmp_path):
 async def test_a_low_rating_shows_the_case_open_again_on_its_staff_card(tmp_path):
     """The card said closed; after the reopening it offers claim and close again, so staff see it."""
     async with running_bot(tmp_path) as bot:
-        case_id, _, card = await open_a_case(bot)
-        bot.api.citizen_says(CITIZEN, "/end")
-        [rating] = await sent_to(bot, CITIZEN, "请为本次服务评分")
-        bot.api.press(CITIZEN, rating["result"], f"rate:{case_id}:1")
+        case_id, card = await end_and_rate_low(bot)
         await sent_to(bot, STAFF_CHAT, "已重新打开")
 
         def card_edits():
