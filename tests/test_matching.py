@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.evaluation import evaluate_cases, load_cases
-from bot.answering.matching import Matcher
+from bot.answering.matching import Matcher, _without_documents
 from bot.config import Thresholds
 from tests.conftest import TESTS, load_table
 
@@ -54,3 +54,9 @@ def test_question_sets_meet_their_bar(matcher, bar: dict):
 
 def test_every_question_set_has_a_bar():
     assert {b["set"] for b in QUESTION_SETS} == {p.name for p in (TESTS / "eval").glob("*.yaml")}
+
+
+@pytest.mark.parametrize(("question", "kept"), [("房东需要提供什么", "房东需要提供什么"), ("还要带啥", "还要带啥"),
+                                               ("报户口需要提供出生证吗", "报户口〇〇〇〇〇〇〇〇")])
+def test_documents_to_bring_are_blanked_and_asking_words_are_not(question, kept):
+    assert _without_documents(question) == kept

@@ -627,12 +627,12 @@ def combine(phrase: float, coverage: float) -> float:
 
 
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
-_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)[^ 去到]*")
+_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)")
 
 
 def _blank_documents(found: re.Match) -> str:
     """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays."""
-    return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(found.group()[2:])).strip() else found.group()
+    return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(found["documents"])).strip() else found.group()
 
 
 def _without_documents(normalized: str) -> str:
