@@ -689,9 +689,14 @@ _ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间")
 
 
 def _not_asked(raw: str, question_raw: str) -> bool:
-    """The name occurs only as something the citizen already has, or as an attribute of something."""
-    at = question_raw.find(raw)
-    return at >= 0 and bool(_HAD.match(question_raw, at + len(raw)) or _ATTRIBUTE.match(question_raw, at + len(raw)))
+    """The name occurs only as something the citizen already has, or as an attribute of something.
+    A name found with a gap (孩子…出生证明) is judged by its last two characters (证明已经拿到)."""
+    for name in (raw, raw[-2:]):
+        at = question_raw.find(name)
+        if at >= 0:
+            end = at + len(name)
+            return bool(_HAD.match(question_raw, end) or _ATTRIBUTE.match(question_raw, end))
+    return False
 
 
 def _occurs_whole(phrase: _Phrase, question: str) -> bool:
