@@ -288,6 +288,8 @@ class Matcher:
             phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
             if fragments and not whole:
                 asked |= phrase >= STRONG_PHRASE
+            # A name in the question is the strongest evidence; coverage separates services that match the
+            # same words, and alone counts for less.
             score = weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage))
             if len(windows) > 1 and (whole or not fragments):
                 score[self._is_matter] *= MATTER_TOLD_WEIGHT
@@ -618,12 +620,6 @@ _EVERYTHING = re.compile(
 def _asks_for_everything(question: str) -> bool:
     """'What do I need to do' rather than 'how do I do X': the citizen wants the whole bundle."""
     return bool(_EVERYTHING.search(normalize(question)))
-
-
-def combine(phrase: float, coverage: float) -> float:
-    """One 0-100 score: a name or alias in the question is the strongest evidence, and coverage
-    separates services that match the same words; coverage alone counts for less."""
-    return 0.8 * max(phrase, coverage) + 0.2 * min(phrase, coverage)
 
 
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
