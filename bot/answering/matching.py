@@ -198,13 +198,13 @@ class Matcher:
         self._chinese_fragment = np.array([p.cjk and f for p, f in zip(self._phrases, fragments, strict=True)])
         self._english_fragment = np.array([not p.cjk and f for p, f in zip(self._phrases, fragments, strict=True)])
         self._targets = list(self._vocabulary)
-        position = {target: i for i, target in enumerate(self._targets)}
-        self._phrase_target = [position[p.service_id] for p in self._phrases]
+        self._position = {target: i for i, target in enumerate(self._targets)}
+        self._phrase_target = [self._position[p.service_id] for p in self._phrases]
         self._is_matter = np.array([t.startswith(MATTER_PREFIX) for t in self._targets])
         by_unit: dict[str, list[int]] = defaultdict(list)
         for target, vocabulary in self._vocabulary.items():
             for unit in vocabulary:
-                by_unit[unit].append(position[target])
+                by_unit[unit].append(self._position[target])
         self._targets_by_unit = {u: np.array(v, dtype=np.int32) for u, v in by_unit.items()}
 
     def _candidate_phrases(self, question_compact: str, core: str, question_words: list[str],
@@ -421,7 +421,7 @@ class Matcher:
         everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         targets = self._neighbours_with_evidence(everything, asked)
         decision = self._decide_targets(targets)
-        together = self._named_together(phrases, targets, question, places.text)
+        together = self._named_together(phrases, targets, question, asked, places.text)
         if len(together) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
             decision = Decision(CLARIFY, None, tuple(together[: self.thresholds.max_options]),
                                 max(targets.get(n, 0.0) for n in together),
@@ -489,12 +489,19 @@ class Matcher:
         return None
 
     def _named_together(self, phrases: dict[str, float], targets: dict[str, float], question: str,
-                        text: str) -> list[str]:
+                        asked: str, text: str) -> list[str]:
         """Services a message names side by side ("身份证快到期了，顺便想办个护照", "先办营业执照还是
         先办食品经营许可证"): the citizen gets to choose each, never just one of them. A family named
         by its word (营业执照) stands for its services, unless one of them is named itself."""
         if not _TOGETHER.search(question):
             return []  # "办护照要带身份证吗" names the ID card as a document, not as a second request
+        if _size(question) > SHORT_MESSAGE:
+            # In a story, 还是 joins what its own sentence names ("协议书自己写还是有模板" joins no services).
+            joined = set()
+            for sentence in _SENTENCE_END.split(asked):
+                if _TOGETHER.search(sentence):
+                    joined.update(np.nonzero(self._signal_arrays(sentence, False, False)[0] >= NAMED_PHRASE)[0])
+            phrases = {t: v for t, v in phrases.items() if self._position[t] in joined}
         named = sorted((t for t, v in phrases.items()
                         if v >= NAMED_PHRASE and t in targets and not t.startswith(MATTER_PREFIX)),
                        key=lambda t: -targets[t])
