@@ -572,7 +572,7 @@ _ASKS = re.compile(
     r"[?？吗呢]|怎么|怎样|如何|咋|哪|什么|啥|多少|多久|能不能|能否|可不可以|可以吗|是否|要不要|需不需要|需要|请问|想问|想咨询|"
     r"\b(?:how|what|where|which|when|can|could|do|does|need|should|is|are|any)\b", re.IGNORECASE)
 # Something already done; "没办过", "还没拿到" are not.
-_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过)|"
+_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过|都下来了|批下来)|"
                    r"\b(?:al+re?ady (?:have|got|has|had|paid|did|done)|have (?:the \w+ )?al+re?ady|got (?:married|divorced|my|our|the)|"
                    r"have (?:got|obtained|received))\b",
                    re.IGNORECASE)
@@ -684,7 +684,7 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 
 # Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
 # The rest of the name may follow (出生证 of 出生证明).
-_HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了)")
+_HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来)")
 
 
 # Said right after a name, it makes the name an attribute: 公司注册地址 is an address, not a registration.
