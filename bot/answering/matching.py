@@ -630,12 +630,15 @@ def _asks_for_everything(question: str) -> bool:
 
 
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
-_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)")
+# "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
+_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
+                                 r"|没有?(?P<lacking>[^ 不]{2,8}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)")
 
 
 def _blank_documents(found: re.Match) -> str:
     """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays."""
-    return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(found["documents"])).strip() else found.group()
+    documents = found["documents"] if found["lacking"] is None else found["lacking"]
+    return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
 
 def _without_documents(normalized: str) -> str:
