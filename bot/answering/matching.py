@@ -284,10 +284,12 @@ class Matcher:
         named = np.zeros(len(self._targets))  # the best phrase score wherever it occurs, told or asked
         excluded: set[int] = set()
         asked = np.zeros(len(self._targets), dtype=bool)
+        asked_outright = set()  # named whole where the citizen asks, and not excluded there
         for text, weight, whole, fragments in windows:
             phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
             if fragments and not whole:
                 asked |= phrase >= STRONG_PHRASE
+                asked_outright.update(set(np.nonzero(phrase >= 100.0)[0]) - window_excluded)
             # A name in the question is the strongest evidence; coverage separates services that match the
             # same words, and alone counts for less.
             score = weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage))
@@ -300,7 +302,9 @@ class Matcher:
         if excluded:
             capped = (named < STRONG_PHRASE) & ~self._is_matter
             best[capped] = np.minimum(best[capped], self.thresholds.answer - 1)
-            best[list(excluded)] = 0.0
+            # In a story, an exclusion in another part ("要不要先拿到报到证") does not undo the request.
+            story = not any(window.whole for window in windows)
+            best[list(excluded - asked_outright if story else excluded)] = 0.0
         hits = np.nonzero(best)[0]
         if len(hits) > MAX_TARGETS:  # only the best few can decide anything
             hits = hits[np.argpartition(-best[hits], MAX_TARGETS)[:MAX_TARGETS]]
