@@ -69,10 +69,12 @@ _SAME_MEANING = (
     # Pinyin for the ID card, as citizens (sfz) and expats (shenfenzheng) write it.
     (re.compile(r"\bsfz\b|(?<=[\u4e00-\u9fff])sfz|sfz(?=[\u4e00-\u9fff])", re.IGNORECASE), "身份证"),
     (re.compile(r"\bshen ?fen ?zheng\b", re.IGNORECASE), "ID card"),
+    # "股东变了、地址也变了": a thing that changed is a change (变更) to register.
+    (re.compile(r"(?<=[\u4e00-\u9fff])(?:也|都)?(?:变了|改了)"), "变更"),
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen|变了|改了", re.IGNORECASE)  # one search for most texts
 
 
 def same_meaning(text: str) -> str:
@@ -376,7 +378,7 @@ class Matcher:
             else:
                 # An English clause of one or two words ("what do I do first") says too little to be a fragment.
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
-            if p.cjk and score and _not_asked(p.raw, question_raw):
+            if p.cjk and score and _not_asked(p.raw, named):
                 continue  # "出生证明已经拿到了", "公司注册地址": what they have, or a thing's attribute
             if p.excludes:  # an exclusion must occur whole: being a fragment of one says nothing
                 if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
@@ -698,14 +700,15 @@ _HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|�
 _ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间")
 
 
-def _not_asked(raw: str, question_raw: str) -> bool:
+def _not_asked(raw: str, text: str) -> bool:
     """The name occurs only as something the citizen already has, or as an attribute of something.
-    A name found with a gap (孩子…出生证明) is judged by its last two characters (证明已经拿到)."""
+    A name found with a gap (孩子…出生证明) is judged by its last two characters (证明已经拿到). The
+    text keeps its clause breaks: in "股东变更、地址变更" the 地址 is not the change's."""
     for name in (raw, raw[-2:]):
-        at = question_raw.find(name)
+        at = text.find(name)
         if at >= 0:
             end = at + len(name)
-            return bool(_HAD.match(question_raw, end) or _ATTRIBUTE.match(question_raw, end))
+            return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end))
     return False
 
 
