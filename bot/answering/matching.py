@@ -122,6 +122,7 @@ class _Window(NamedTuple):
     weight: float  # what it counts for: less when it tells or says what is done
     whole: bool  # the whole message
     fragments: bool  # may be a fragment of a name: the whole message, or a clause that asks
+    follow_up: bool = False  # in a story, after the first question: details of the request (要不要办健康证)
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ class Matcher:
         excluded: set[int] = set()
         asked = np.zeros(len(self._targets), dtype=bool)
         asked_outright = set()  # named whole where the citizen asks, and not excluded there
-        for text, weight, whole, fragments in windows:
+        for text, weight, whole, fragments, follow_up in windows:
             phrase, coverage, window_excluded = self._signal_arrays(text, whole, fragments)
             if fragments and not whole:
                 asked |= phrase >= STRONG_PHRASE
@@ -295,7 +296,7 @@ class Matcher:
             # A name in the question is the strongest evidence; coverage separates services that match the
             # same words, and alone counts for less.
             score = weight * (0.8 * np.maximum(phrase, coverage) + 0.2 * np.minimum(phrase, coverage))
-            if len(windows) > 1 and (whole or not fragments):
+            if len(windows) > 1 and (whole or not fragments or follow_up):
                 score[self._is_matter] *= MATTER_TOLD_WEIGHT
             np.maximum(best, score, out=best)
             np.maximum(best_phrase, weight * phrase, out=best_phrase)
@@ -328,11 +329,14 @@ class Matcher:
         asking = [_asks(clause) for clause in clauses]
         weights = [_weight(clause, any(asking) and not short) for clause in clauses]
         windows = [_Window(whole, min(weights), True, True)] if short else []
+        first_question = len(clauses) if short else next((i for i, asks in enumerate(asking) if asks), len(clauses))
         for i, clause in enumerate(clauses):
-            windows.append(_Window(normalize(clause), weights[i], False, asking[i]))
+            follow_up = i > first_question
+            windows.append(_Window(normalize(clause), weights[i], False, asking[i], follow_up))
             # A request often names its subject in the clause before ("一直没办过身份证，第一次办要什么").
             if i + 1 < len(clauses) and (weights[i + 1] == 1.0 or weights[i] == 1.0):
-                windows.append(_Window(normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False, False))
+                windows.append(_Window(normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False, False,
+                                       follow_up))
         # The same words twice (two clauses are the whole message; "我在〇区，" adds none) are scored once,
         # as the whole; a clause of only such words ("我在〇区") not at all.
         best: dict[str, _Window] = {}
