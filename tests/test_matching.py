@@ -59,6 +59,10 @@ def test_every_question_set_has_a_bar():
 @pytest.mark.parametrize(("question", "kept"), [("房东需要提供什么", "房东需要提供什么"), ("还要带啥", "还要带啥"),
                                                ("报户口需要提供出生证吗", "报户口〇〇〇〇〇〇〇〇"),
                                                ("没有租房备案能不能取", "〇〇〇〇〇〇〇〇〇取"),
-                                               ("没有施工许可证不能开工", "没有施工许可证不能开工")])
+                                               ("没有施工许可证不能开工", "没有施工许可证不能开工"),
+                                               ("here on a valid residence permit", "here " + "〇" * 27),
+                                               ("how do i apply for a residence permit",
+                                                "how do i apply for a residence permit"),
+                                               ("just landed on a z visa", "just landed on a z visa")])
 def test_documents_to_bring_and_what_is_lacked_are_blanked_and_asking_words_are_not(question, kept):
     assert _without_documents(question) == kept
