@@ -69,12 +69,14 @@ _SAME_MEANING = (
     # Pinyin for the ID card, as citizens (sfz) and expats (shenfenzheng) write it.
     (re.compile(r"\bsfz\b|(?<=[\u4e00-\u9fff])sfz|sfz(?=[\u4e00-\u9fff])", re.IGNORECASE), "身份证"),
     (re.compile(r"\bshen ?fen ?zheng\b", re.IGNORECASE), "ID card"),
+    # Stolen is lost, for a replacement: "钱包被偷了，身份证在里面".
+    (re.compile(r"被(?:人)?(?:偷|扒|抢)(?:走)?了?"), "丢了"),
     # "股东变了、地址也变了": a thing that changed is a change (变更) to register.
     (re.compile(r"(?<=[\u4e00-\u9fff])(?:也|都)?(?:变了|改了)"), "变更"),
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen|变了|改了", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen|变了|改了|被", re.IGNORECASE)  # one search for most texts
 
 
 def same_meaning(text: str) -> str:
@@ -673,13 +675,15 @@ def _asks_for_everything(question: str) -> bool:
 # "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
 _DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
                                  r"|没有?(?P<lacking>[^ 不]{2,8}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
+                                 r"|先(?:办|弄|去办|拿到|开)?(?P<first>[^ ]{2,8}?)(?:才能|才可以|才行)"
                                  # "here on a valid residence permit": the status someone holds
                                  r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+ ){0,3}?permit)\b")
 
 
 def _blank_documents(found: re.Match) -> str:
     """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays."""
-    documents = next(part for part in (found["documents"], found["lacking"], found["held"]) if part is not None)
+    documents = next(part for part in (found["documents"], found["lacking"], found["first"], found["held"])
+                     if part is not None)
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
 
@@ -732,19 +736,23 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 _HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来)")
 
 
+# Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
+_NOT_WANTED = re.compile(r"(?<![要需用想])(?:不用|不想|不要|不必|不打算|没必要|不需要)(?:去)?(?:开|弄|办|搞|注册)?(?:个|一个|一家)?$")
+
+
 # Said right after a name, it makes the name an attribute: 公司注册地址 is an address, not a registration.
 _ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间")
 
 
 def _not_asked(raw: str, text: str) -> bool:
-    """The name occurs only as something the citizen already has, or as an attribute of something.
-    A name found with a gap (孩子…出生证明) is judged by its last two characters (证明已经拿到). The
-    text keeps its clause breaks: in "股东变更、地址变更" the 地址 is not the change's."""
+    """The name occurs only as something the citizen already has, does not want, or as an attribute of
+    something. A name found with a gap (孩子…出生证明) is judged by its last two characters (证明已经拿到).
+    The text keeps its clause breaks: in "股东变更、地址变更" the 地址 is not the change's."""
     for name in (raw, raw[-2:]):
         at = text.find(name)
         if at >= 0:
             end = at + len(name)
-            return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end))
+            return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end) or _NOT_WANTED.search(text, 0, at))
     return False
 
 
