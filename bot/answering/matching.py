@@ -69,6 +69,9 @@ _SAME_MEANING = (
     # Pinyin for the ID card, as citizens (sfz) and expats (shenfenzheng) write it.
     (re.compile(r"\bsfz\b|(?<=[\u4e00-\u9fff])sfz|sfz(?=[\u4e00-\u9fff])", re.IGNORECASE), "身份证"),
     (re.compile(r"\bshen ?fen ?zheng\b", re.IGNORECASE), "ID card"),
+    # The 把 construction puts the thing before the act; names put it after: 把公司彻底关掉 is 关掉公司.
+    (re.compile(r"把(?P<thing>[\u4e00-\u9fff]{1,6}?)(?:彻底|全部|都|给|先)?(?P<act>关掉|关了|注销|过户)"),
+     r"\g<act>\g<thing>"),
     # Stolen is lost, for a replacement: "钱包被偷了，身份证在里面".
     (re.compile(r"被(?:人)?(?:偷|扒|抢)(?:走)?了?"), "丢了"),
     # "股东变了、地址也变了": a thing that changed is a change (变更) to register.
@@ -76,7 +79,7 @@ _SAME_MEANING = (
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen|变了|改了|被", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"过|头一|首次|sfz|shen ?fen|变了|改了|被|把", re.IGNORECASE)  # one search for most texts
 
 
 def same_meaning(text: str) -> str:
