@@ -63,6 +63,9 @@ def test_every_question_set_has_a_bar():
                                                ("here on a valid residence permit", "here " + "〇" * 27),
                                                ("how do i apply for a residence permit",
                                                 "how do i apply for a residence permit"),
-                                               ("just landed on a z visa", "just landed on a z visa")])
+                                               ("just landed on a z visa", "just landed on a z visa"),
+                                               ("can i use my passport instead of an id card",
+                                                "can i " + "〇" * 37),
+                                               ("i need a notarised copy of my degree", "i need a notarised copy of my degree")])
 def test_documents_to_bring_and_what_is_lacked_are_blanked_and_asking_words_are_not(question, kept):
     assert _without_documents(question) == kept

@@ -675,18 +675,23 @@ def _asks_for_everything(question: str) -> bool:
 
 
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
+_PAPER = r"(?:passport|id card|card|certificate|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
 # "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
 _DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
                                  r"|没有?(?P<lacking>[^ 不]{2,8}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
                                  r"|先(?:办|弄|去办|拿到|开)?(?P<first>[^ ]{2,8}?)(?:才能|才可以|才行)"
                                  # "here on a valid residence permit": the status someone holds
-                                 r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+ ){0,3}?permit)\b")
+                                 r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+ ){0,3}?permit)\b"
+                                 # "can I use my passport instead of an ID card", "a translated marriage certificate",
+                                 # "which documents need to be notarised": papers for the request
+                                 rf"|\b(?:use|bring|show|provide|submit|translated|certified) (?:my |our |his |her |a |an |the )?"
+                                 rf"(?P<papers>(?:[a-z]+ ){{0,3}}?{_PAPER}(?: instead of (?:my |our |a |an |the )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
+                                 r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b")
 
 
 def _blank_documents(found: re.Match) -> str:
     """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays."""
-    documents = next(part for part in (found["documents"], found["lacking"], found["first"], found["held"])
-                     if part is not None)
+    documents = next(part for part in found.groups() if part is not None)
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
 
