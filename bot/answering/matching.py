@@ -623,6 +623,10 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办�
                    re.IGNORECASE)
 
 
+# What someone told the citizen they need (学校说家长要有居住证, 派出所说要出生医学证明): the request.
+_REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
+
+
 def _clauses(question: str) -> list[str]:
     """Sentences, and the clauses of long sentences (or of a short message: "要带哪些材料，出生证明已经拿到了")."""
     short = _size(question) <= SHORT_MESSAGE
@@ -646,7 +650,7 @@ def _asks(sentence: str) -> bool:
 
 
 def _weight(clause: str, told_counts_less: bool) -> float:
-    if _asks(clause):
+    if _asks(clause) or _REQUIRED.search(clause):
         return 1.0
     if _DONE.search(clause):
         return DONE_WEIGHT
