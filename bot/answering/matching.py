@@ -623,7 +623,7 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办�
                    re.IGNORECASE)
 
 
-# What someone told the citizen they need (学校说家长要有居住证, 派出所说要出生医学证明): the request.
+# What someone told the citizen they need (学校说家长要有居住证, 派出所说得先办出生医学证明): the request.
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
 
 
@@ -681,7 +681,7 @@ def _asks_for_everything(question: str) -> bool:
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
 _PAPER = r"(?:passport|id card|card|certificate|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
 # "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
-_DOCUMENTS_TO_BRING = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
+_DOCUMENTS_AND_CONDITIONS = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
                                  r"|没有?(?P<lacking>[^ 不]{2,8}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
                                  r"|先(?:办|弄|去办|拿到|开)?(?P<first>[^ ]{2,8}?)(?:才能|才可以|才行)"
                                  # "here on a valid residence permit": the status someone holds
@@ -700,11 +700,12 @@ def _blank_documents(found: re.Match) -> str:
 
 
 def _without_documents(normalized: str) -> str:
-    """The text with the documents it asks whether to bring blanked, when something else is left to name
-    the service (给小孩报户口要带出生证吗 names 报户口, not 出生证; 要带出生证吗 alone still names it).
+    """The text with the documents it asks whether to bring (and the conditions of its request) blanked,
+    when something else is left to name the service (给小孩报户口要带出生证吗 names 报户口, not 出生证;
+    要带出生证吗 alone still names it).
     Blanked, not cut: words either side stay as far apart as they were (离婚要带什么材料，证件丢了 is not
     离婚证丢了)."""
-    rest = _DOCUMENTS_TO_BRING.sub(_blank_documents, normalized)
+    rest = _DOCUMENTS_AND_CONDITIONS.sub(_blank_documents, normalized)
     return rest if _distinctive(compact(_strip_fillers(rest)).replace(PLACEHOLDER, "")) else normalized
 
 
