@@ -627,6 +627,10 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办�
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
 
 
+# A worry or a reason in a story (怕以后退休领不到养老金, 免得当天白跑): why the citizen asks, not what.
+_WORRY = re.compile(r"^(?:怕|担心|生怕|免得|以免|省得|不然|否则)|(?:怕|担心)以后")
+
+
 def _clauses(question: str) -> list[str]:
     """Sentences, and the clauses of long sentences (or of a short message: "要带哪些材料，出生证明已经拿到了")."""
     short = _size(question) <= SHORT_MESSAGE
@@ -650,6 +654,8 @@ def _asks(sentence: str) -> bool:
 
 
 def _weight(clause: str, told_counts_less: bool) -> float:
+    if _WORRY.search(clause) and told_counts_less:
+        return DONE_WEIGHT
     if _asks(clause) or _REQUIRED.search(clause):
         return 1.0
     if _DONE.search(clause):
@@ -679,7 +685,8 @@ def _asks_for_everything(question: str) -> bool:
 
 
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
-_PAPER = r"(?:passport|id card|card|certificate|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
+_PAPER = r"(?:passport|id card|card|certificate|cert|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
+_DOCUMENT = r"(?:证|证明|本|簿|薄|卡|照|书|协议|合同)"
 # "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
 _DOCUMENTS_AND_CONDITIONS = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
                                  r"|没有?(?P<lacking>[^ 不]{2,8}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
@@ -690,7 +697,10 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(r"(?:要|需要|得|必须|还要|还得|
                                  # "which documents need to be notarised": papers for the request
                                  rf"|\b(?:use|bring|show|provide|submit|translated|certified) (?:my |our |his |her |a |an |the )?"
                                  rf"(?P<papers>(?:[a-z]+ ){{0,3}}?{_PAPER}(?: instead of (?:my |our |a |an |the )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
-                                 r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b")
+                                 r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b"
+                                 # "出生证明要原件吗", "do I need my passport", "like our marriage certificate"
+                                 rf"|(?P<copy>[^ ]{{1,8}}?{_DOCUMENT})(?:要|需要|得)(?:原件|复印件)"
+                                 rf"|\b(?:need (?:my|our|his|her|the original)|like (?:my|our|his|her|the)) (?P<own>(?:[a-z]+ ){{0,3}}?{_PAPER})\b")
 
 
 def _blank_documents(found: re.Match) -> str:
@@ -750,7 +760,8 @@ _HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|�
 
 
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
-_NOT_WANTED = re.compile(r"(?<![要需用想])(?:不用|不想|不要|不必|不打算|没必要|不需要)(?:去)?(?:开|弄|办|搞|注册)?(?:个|一个|一家)?$")
+_NOT_WANTED = re.compile(r"(?<![要需用想])(?:不用|不想|不要|不必|不打算|没必要|不需要|不愿意|不肯)(?:给|帮|去)?"
+                         r"(?:开|弄|办|搞|注册)?(?:个|一个|一家)?$")
 
 
 # Said right after a name, it makes the name an attribute: 公司注册地址 is an address, not a registration.
