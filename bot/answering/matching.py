@@ -285,7 +285,7 @@ class Matcher:
 
     def scores(self, question: str) -> dict[str, float]:
         """Score every target 0-100 for a question (one sentence or a whole message)."""
-        return self._scores(self._windows(same_meaning(question))).scores
+        return self._scores(self._windows(_without_documents(same_meaning(question)))).scores
 
     def _scores(self, windows: list[_Window]) -> _Evidence:
         """Score and best phrase score per target, the best over the message's windows; the targets
@@ -381,7 +381,7 @@ class Matcher:
         normalized = normalize(normalized)
         if not normalized:
             return phrase, phrase, excluded
-        named = _without_documents(normalized)
+        named = normalized
         question_raw = compact(named)
         question_compact = phonetic(question_raw)
         # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
@@ -441,6 +441,7 @@ class Matcher:
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
         places, asked = _find_places(same_meaning(question), self.places)
+        asked = _without_documents(asked)
         family = self._family_only(places.text)
         if family is not None:
             return Decision(CLARIFY, None, family.services[: self.thresholds.max_options], 100.0,
@@ -687,20 +688,23 @@ def _asks_for_everything(question: str) -> bool:
 # "要带出生证吗": what follows names a document to bring, not the service asked about.
 _PAPER = r"(?:passport|id card|card|certificate|cert|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
 _DOCUMENT = r"(?:证|证明|本|簿|薄|卡|照|书|协议|合同)"
+_BREAK = r"\s，。？！?!,.；;、：:（）()"  # where a document's name ends
 # "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
-_DOCUMENTS_AND_CONDITIONS = re.compile(r"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^ 去到]*)"
-                                 r"|没有?(?P<lacking>[^ 不]{2,8}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
-                                 r"|先(?:办|弄|去办|拿到|开)?(?P<first>[^ ]{2,8}?)(?:才能|才可以|才行)"
-                                 # "here on a valid residence permit": the status someone holds
-                                 r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+ ){0,3}?permit)\b"
-                                 # "can I use my passport instead of an ID card", "a translated marriage certificate",
-                                 # "which documents need to be notarised": papers for the request
-                                 rf"|\b(?:use|bring|show|provide|submit|translated|certified) (?:my |our |his |her |a |an |the )?"
-                                 rf"(?P<papers>(?:[a-z]+ ){{0,3}}?{_PAPER}(?: instead of (?:my |our |a |an |the )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
-                                 r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b"
-                                 # "出生证明要原件吗", "do I need my passport", "like our marriage certificate"
-                                 rf"|(?P<copy>[^ ]{{1,8}}?{_DOCUMENT})(?:要|需要|得)(?:原件|复印件)"
-                                 rf"|\b(?:need (?:my|our|his|her|the original)|like (?:my|our|his|her|the)) (?P<own>(?:[a-z]+ ){{0,3}}?{_PAPER})\b")
+_DOCUMENTS_AND_CONDITIONS = re.compile(
+    rf"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^{_BREAK}去到]*)"
+    rf"|没有?(?P<lacking>[^{_BREAK}不]{{2,8}}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
+    rf"|先(?:办|弄|去办|拿到|开)?(?P<first>[^{_BREAK}]{{2,8}}?)(?:才能|才可以|才行)"
+    # "here on a valid residence permit": the status someone holds
+    r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+[ -]){0,3}?permit)\b"
+    # "can I use my passport instead of an ID card", "a translated marriage certificate",
+    # "which documents need to be notarised": papers for the request
+    rf"|\b(?:use|bring|show|provide|submit|translated|certified) (?:my |our |his |her |a |an |the )?"
+    rf"(?P<papers>(?:[a-z]+ ){{0,3}}?{_PAPER}(?: instead of (?:my |our |a |an |the )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
+    r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b"
+    # "出生证明要原件吗", "do I need my passport", "like our marriage certificate"
+    rf"|(?P<copy>[^{_BREAK}]{{1,8}}?{_DOCUMENT})(?:要|需要|得)(?:原件|复印件)"
+    rf"|\b(?:need (?:my|our|his|her|the original)|like (?:my|our|his|her|the)) (?P<own>(?:[a-z]+ ){{0,3}}?{_PAPER})\b",
+    re.IGNORECASE)
 
 
 def _blank_documents(found: re.Match) -> str:
@@ -709,14 +713,14 @@ def _blank_documents(found: re.Match) -> str:
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
 
-def _without_documents(normalized: str) -> str:
+def _without_documents(text: str) -> str:
     """The text with the documents it asks whether to bring (and the conditions of its request) blanked,
     when something else is left to name the service (给小孩报户口要带出生证吗 names 报户口, not 出生证;
     要带出生证吗 alone still names it).
     Blanked, not cut: words either side stay as far apart as they were (离婚要带什么材料，证件丢了 is not
     离婚证丢了)."""
-    rest = _DOCUMENTS_AND_CONDITIONS.sub(_blank_documents, normalized)
-    return rest if _distinctive(compact(_strip_fillers(rest)).replace(PLACEHOLDER, "")) else normalized
+    rest = _DOCUMENTS_AND_CONDITIONS.sub(_blank_documents, text)
+    return rest if _distinctive(compact(_strip_fillers(normalize(rest))).replace(PLACEHOLDER, "")) else text
 
 
 def _strip_fillers(normalized: str) -> str:
