@@ -68,7 +68,9 @@ def test_every_question_set_has_a_bar():
                                                 "can i " + "〇" * 37),
                                                ("i need a notarised copy of my degree", "i need a notarised copy of my degree"),
                                                ("do i need my passport and the original marriage cert",
-                                                "do i " + "〇" * 16 + " and the original marriage cert")])
+                                                "do i " + "〇" * 47),
+                                               ("my residence permit expires in march", "〇" * 27 + " in march"),
+                                               ("how do i renew a residence permit", "how do i renew a residence permit")])
 def test_documents_to_bring_and_what_is_lacked_are_blanked_and_asking_words_are_not(question, kept):
     assert _without_documents(question) == kept
 

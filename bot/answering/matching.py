@@ -703,7 +703,11 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b"
     # "出生证明要原件吗", "do I need my passport", "like our marriage certificate"
     rf"|(?P<copy>[^{_BREAK}]{{1,8}}?{_DOCUMENT})(?:要|需要|得)(?:原件|复印件)"
-    rf"|\b(?:need (?:my|our|his|her|the original)|like (?:my|our|his|her|the)) (?P<own>(?:[a-z]+ ){{0,3}}?{_PAPER})\b",
+    rf"|\b(?:need (?:my|our|his|her|the original)|like (?:my|our|his|her|the)) (?P<own>(?:[a-z]+ ){{0,3}}?{_PAPER}"
+    rf"(?: and (?:my |our |the |the original )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
+    # "my passport with a translation", "does my residence permit need to be valid", "my visa expires in March"
+    rf"|\b(?P<translation>(?:[a-z]+ ){{0,2}}?{_PAPER}) with (?:a |an )?(?:certified )?translation\b"
+    r"|\b(?:my|our|his|her) (?P<status>(?:[a-z]+[ -]){0,2}?(?:permit|visa)) (?:needs?|has|have|must|expires?|runs out)\b",
     re.IGNORECASE)
 
 
