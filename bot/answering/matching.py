@@ -685,11 +685,11 @@ def _asks_for_everything(question: str) -> bool:
     return bool(_EVERYTHING.search(normalize(question)))
 
 
-# "要带出生证吗": what follows names a document to bring, not the service asked about.
 _PAPER = r"(?:passport|id card|card|certificate|cert|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
 _DOCUMENT = r"(?:证|证明|本|簿|薄|卡|照|书|协议|合同)"
 _BREAK = r"\s，。？！?!,.；;、：:（）()"  # where a document's name ends
-# "没有租房合同备案能不能取": what they lack is a condition of the request, not the request.
+# Papers and conditions of a request, not the service asked about: a document to bring (要带出生证吗), what
+# the citizen lacks (没有租房合同备案能不能取), what must come first (要不要先办居住证才能换).
 _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^{_BREAK}去到]*)"
     rf"|没有?(?P<lacking>[^{_BREAK}不]{{2,8}}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
