@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.evaluation import evaluate_cases, load_cases
-from bot.answering.matching import TOLD_WEIGHT, Matcher, _weight, _without_documents
+from bot.answering.matching import DONE_WEIGHT, TOLD_WEIGHT, Matcher, _weight, _without_documents
 from bot.config import Thresholds
 from tests.conftest import TESTS, load_table
 
@@ -78,4 +78,11 @@ def test_documents_to_bring_and_what_is_lacked_are_blanked_and_asking_words_are_
 @pytest.mark.parametrize(("clause", "weight"), [("学校说外地户口的家长要有居住证", 1.0), ("派出所说得先办出生医学证明", 1.0),
                                                ("孩子明年要在这边上小学", TOLD_WEIGHT), ("身份证怎么补", 1.0)])
 def test_what_someone_said_the_citizen_needs_counts_as_asked(clause, weight):
+    assert _weight(clause, told_counts_less=True) == weight
+
+
+@pytest.mark.parametrize(("clause", "weight"), [("married my chinese wife in wuhan back in 2016", DONE_WEIGHT),
+                                               ("户口也迁过来了", DONE_WEIGHT), ("怕以后退休领不到养老金", DONE_WEIGHT),
+                                               ("孩子明年上小学", TOLD_WEIGHT)])
+def test_what_is_done_or_feared_counts_less_than_what_is_told(clause, weight):
     assert _weight(clause, told_counts_less=True) == weight

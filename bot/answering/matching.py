@@ -620,6 +620,7 @@ _ASKS = re.compile(
 # Something already done; "没办过", "还没拿到" are not.
 _DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过|都下来了|批下来|过来了)|"
                    r"\b(?:al+re?ady (?:have|got|has|had|paid|did|done)|have (?:the \w+ )?al+re?ady|got (?:married|divorced|my|our|the)|"
+                   r"married (?:my|a|an|our)|(?:were|was) married|"
                    r"have (?:got|obtained|received))\b",
                    re.IGNORECASE)
 
