@@ -697,6 +697,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|先(?:办|弄|去办|拿到|开)?(?P<first>[^{_BREAK}]{{2,8}}?)(?:才能|才可以|才行)"
     # "here on a valid residence permit": the status someone holds
     r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+[ -]){0,3}?permit)\b"
+    # "我妈是武汉城乡居民医保", "交的是居民医保": the scheme someone is in
+    rf"|(?:是|参加的是|交的是|买的是|参保的是)(?P<scheme>[^{_BREAK}]{{0,6}}?(?:医保|社保))(?=[{_BREAK}]|$)"
     # "can I use my passport instead of an ID card", "a translated marriage certificate",
     # "which documents need to be notarised": papers for the request
     rf"|\b(?:use|bring|show|provide|submit|translated|certified) (?:my |our |his |her |a |an |the )?"
