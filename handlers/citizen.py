@@ -16,6 +16,7 @@ from bot.answering.tailoring import Tailoring, conditions_of, next_condition, qu
 from bot.knowledge.model import LANGUAGES
 from bot.records.cases import LOW_RATING, Case
 from bot.records.rows import Inquiry
+from bot.records.workdays import local_date
 from bot.telegram.formatting import esc, keyboard, say, staff_text
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services, services_of
@@ -456,7 +457,7 @@ async def save_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     language = language_for(update, services)
     inquiry, _ = own_inquiry(services, update, update.callback_query.data, "file")
-    issued = services.ledger.now().astimezone(services.config.business_hours.timezone).date()
+    issued = local_date(services.ledger.now(), services.config.business_hours)
     saved = checklist_file(services.store.current.knowledge, language, *inquiry.target, answers=inquiry.answers,
                            issued=issued) if inquiry else None
     if saved is None:

@@ -381,14 +381,13 @@ class Matcher:
         normalized = normalize(normalized)
         if not normalized:
             return phrase, phrase, excluded
-        named = normalized
-        question_raw = compact(named)
+        question_raw = compact(normalized)
         question_compact = phonetic(question_raw)
         # Without the asking words and the home city, so that "武汉户口怎么弄" counts as the fragment "户口".
         # A fragment must name something: 办证 or 登记 alone is part of every name and says nothing.
-        raw_core = compact(_strip_fillers(HOME_CITY.sub(" ", named).replace(PLACEHOLDER, " ")))
+        raw_core = compact(_strip_fillers(HOME_CITY.sub(" ", normalized).replace(PLACEHOLDER, " ")))
         question_core = phonetic(raw_core) if fragments and _distinctive(raw_core) else ""
-        question_words = english_words(named)
+        question_words = english_words(normalized)
         word_matches = self._word_matches(question_words)
         for pid in self._candidate_phrases(question_compact, question_core, question_words, word_matches):
             p, fragment = self._phrases[pid], self._fragments[pid] and fragments
@@ -400,7 +399,7 @@ class Matcher:
             else:
                 # An English clause of one or two words ("what do I do first") says too little to be a fragment.
                 score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
-            if p.cjk and score and _not_asked(p.raw, named):
+            if p.cjk and score and _not_asked(p.raw, normalized):
                 continue  # "出生证明已经拿到了", "公司注册地址": what they have, or a thing's attribute
             if p.excludes:  # an exclusion must occur whole: being a fragment of one says nothing
                 if score >= STRONG_PHRASE and _occurs_whole(p, question_compact):
@@ -773,6 +772,7 @@ _HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|�
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
 _NOT_WANTED = re.compile(r"(?<![要需用想])(?:不用|不想|不要|不必|不打算|没必要|不需要|不愿意|不肯)(?:给|帮|去)?"
                          r"(?:开|弄|办|搞|注册)?(?:个|一个|一家)?$")
+_NOT_WANTED_REACH = 8  # characters: its longest match, so only that much before a name is searched
 
 
 # Said right after a name, it makes the name an attribute: 公司注册地址 is an address, not a registration.
@@ -787,7 +787,7 @@ def _not_asked(raw: str, text: str) -> bool:
         at = text.find(name)
         if at >= 0:
             end = at + len(name)
-            return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end) or _NOT_WANTED.search(text, 0, at))
+            return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end) or _NOT_WANTED.search(text, max(0, at - _NOT_WANTED_REACH), at))
     return False
 
 

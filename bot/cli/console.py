@@ -19,7 +19,7 @@ from bot.answering.printable import checklist_file
 from bot.answering.render import PLAIN
 from bot.answering.tailoring import Tailoring, conditions_of, next_condition, question_count
 from bot.records.cases import CaseDesk, Citizen
-from bot.records.workdays import local_time, zone_label
+from bot.records.workdays import local_date, local_time, zone_label
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "/q"}
@@ -156,7 +156,7 @@ class ConsoleChat:
 
     def save(self) -> None:
         target, is_event = self.target()
-        issued = self.assistant.ledger.now().astimezone(self.assistant.config.business_hours.timezone).date()
+        issued = local_date(self.assistant.ledger.now(), self.assistant.config.business_hours)
         answers = self.assistant.ledger.inquiry(self.last.inquiry_id).answers if target else None
         saved = checklist_file(self.assistant.store.current.knowledge, self.reply_language, target, is_event,
                                answers=answers, issued=issued)

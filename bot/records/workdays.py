@@ -138,6 +138,11 @@ def _zone(where: BusinessHours | ZoneInfo) -> ZoneInfo:
     return where.timezone if isinstance(where, BusinessHours) else where
 
 
+def local_date(moment: dt.datetime, where: BusinessHours | ZoneInfo) -> dt.date:
+    """The local day of a moment: the issue date a printed checklist carries."""
+    return moment.astimezone(_zone(where)).date()
+
+
 def local_time(moment: dt.datetime, where: BusinessHours | ZoneInfo) -> str:
     """A moment as the citizen and staff read it: local business time (or a zone's), to the minute (the zone
     is said once, where the times are listed)."""

@@ -24,7 +24,7 @@ from bot.answering.tailoring import Tailoring, conditions_of, next_condition, qu
 from bot.knowledge.model import LANGUAGES
 from bot.records.cases import Citizen
 from bot.records.rows import WEB, InboxMessage, Inquiry
-from bot.records.workdays import local_time
+from bot.records.workdays import local_date, local_time
 from bot.web.present import condition_json, reply_json
 from bot.web.security import (
     ApiError,
@@ -219,7 +219,7 @@ async def printable(web: WebServices, request: Request, data: dict) -> dict:
     """[Save as file]: the checklist as a printable HTML page with tick boxes."""
     session = session_of(web, request, data, limit=True)
     inquiry = own_inquiry(web, data, session)
-    issued = web.ledger.now().astimezone(web.config.business_hours.timezone).date()
+    issued = local_date(web.ledger.now(), web.config.business_hours)
     saved = checklist_file(web.store.current.knowledge, session.language, *inquiry.target, answers=inquiry.answers,
                            issued=issued)
     if saved is None:

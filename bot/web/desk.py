@@ -21,6 +21,7 @@ from bot.answering.render import HTML, render_checklist, render_event
 from bot.answering.tailoring import conditions_of
 from bot.knowledge.model import LANGUAGES
 from bot.records.rows import DESK
+from bot.records.workdays import local_date
 from bot.web.api import NAME, endpoint, identifier
 from bot.web.security import PRINTABLE_CSP, ApiError, client_address, rate_limited, refusal, request_language
 from bot.web.services import WebServices
@@ -144,7 +145,7 @@ async def print_page(request: Request) -> Response:
         return exc.response()
     if inquiry is None or inquiry.channel != DESK:
         return refusal(404, "not_yours", "zh").response()
-    issued = inquiry.at.astimezone(web.config.business_hours.timezone).date()
+    issued = local_date(inquiry.at, web.config.business_hours)
     saved = checklist_file(web.store.current.knowledge, inquiry.language, *inquiry.target, answers=inquiry.answers,
                            issued=issued)
     if saved is None:
