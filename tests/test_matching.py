@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.evaluation import evaluate_cases, load_cases
-from bot.answering.matching import DONE_WEIGHT, TOLD_WEIGHT, Matcher, _weight, _without_documents
+from bot.answering.matching import (
+    DONE_WEIGHT,
+    TOLD_WEIGHT,
+    Matcher,
+    _not_asked,
+    _weight,
+    _without_documents,
+    same_meaning,
+)
 from bot.config import Thresholds
 from tests.conftest import TESTS, load_table
 
@@ -70,7 +78,14 @@ def test_every_question_set_has_a_bar():
                                                ("do i need my passport and the original marriage cert",
                                                 "do i " + "〇" * 47),
                                                ("my residence permit expires in march", "〇" * 27 + " in march"),
-                                               ("how do i renew a residence permit", "how do i renew a residence permit")])
+                                               ("how do i renew a residence permit", "how do i renew a residence permit"),
+                                               ("my residence permit is valid until may", "〇" * 28 + " until may"),
+                                               ("can we register a company, does my passport need notarization",
+                                                "can we register a company, " + "〇" * 34),
+                                               ("what do i need, a notarized passport", "what do i need, a " + "〇" * 18),
+                                               ("奶奶有银行卡和社保卡", "奶奶" + "〇" * 8),
+                                               ("外地户口要有居住证", "外地户口要有居住证"), ("有没有身份证", "有没有身份证"),
+                                               ("驾照有效期满了换证", "驾照有效期满了换证")])
 def test_documents_to_bring_and_what_is_lacked_are_blanked_and_asking_words_are_not(question, kept):
     assert _without_documents(question) == kept
 
@@ -83,6 +98,20 @@ def test_what_someone_said_the_citizen_needs_counts_as_asked(clause, weight):
 
 @pytest.mark.parametrize(("clause", "weight"), [("married my chinese wife in wuhan back in 2016", DONE_WEIGHT),
                                                ("户口也迁过来了", DONE_WEIGHT), ("怕以后退休领不到养老金", DONE_WEIGHT),
+                                               ("we married in wuhan in 2018", DONE_WEIGHT),
+                                               ("会不会影响学籍和以后的毕业证", DONE_WEIGHT), ("现在是不是有那种简易的", 1.0),
                                                ("孩子明年上小学", TOLD_WEIGHT)])
 def test_what_is_done_or_feared_counts_less_than_what_is_told(clause, weight):
     assert _weight(clause, told_counts_less=True) == weight
+
+
+@pytest.mark.parametrize(("name", "text", "not_asked"), [("出生证明", "出生证明医院已经给了", True),
+                                                        ("发票", "房东不给开发票", True),
+                                                        ("身份证", "派出所不给办身份证", False),
+                                                        ("出生证明", "出生证明怎么开", False)])
+def test_what_was_handed_over_or_refused_is_not_the_request(name, text, not_asked):
+    assert _not_asked(name, text) == not_asked
+
+
+def test_wuhan_speech_means_the_same_as_mandarin():
+    assert same_meaning("一直冇办过身份证") == "第一次办身份证"
