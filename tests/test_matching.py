@@ -82,6 +82,8 @@ def test_every_question_set_has_a_bar():
                                                ("my residence permit is valid until may", "〇" * 28 + " until may"),
                                                ("can we register a company, does my passport need notarization",
                                                 "can we register a company, " + "〇" * 34),
+                                               ("we marry here, does my passport need a translation",
+                                                "we marry here, " + "〇" * 35),
                                                ("what do i need, a notarized passport", "what do i need, a " + "〇" * 18),
                                                ("奶奶有银行卡和社保卡", "奶奶" + "〇" * 8),
                                                ("外地户口要有居住证", "外地户口要有居住证"), ("有没有身份证", "有没有身份证"),
@@ -115,3 +117,9 @@ def test_what_was_handed_over_or_refused_is_not_the_request(name, text, not_aske
 
 def test_wuhan_speech_means_the_same_as_mandarin():
     assert same_meaning("一直冇办过身份证") == "第一次办身份证"
+
+
+def test_an_english_name_is_not_meant_without_its_rarest_word(matcher):
+    """'medical check' shares two of three words with 'premarital medical check', but not the one that says which."""
+    assert matcher.signals("do i need a new medical check")["matter:premarital_medical_check"][0] == 0.0
+    assert matcher.signals("do we need a premarital check")["matter:premarital_medical_check"][0] > 0.0

@@ -187,6 +187,9 @@ class Matcher:
                                     key=lambda item: -len(item[0]))
         total = max(len(knowledge.services), 1)
         self._idf = {u: math.log((total + 1) / df) for u, df in document_frequency.items()}
+        # An English name is not meant unless its rarest word is there: "medical check" is not a
+        # "premarital medical check".
+        self._rarest_word = [max(p.words, key=lambda w: self._idf.get(w, 0.0)) if p.words else "" for p in self._phrases]
         self._build_indexes()
         # A character or word no service knows weighs like a rare word: it is evidence that the
         # question is about something else.
@@ -399,7 +402,8 @@ class Matcher:
                 score = _chinese_phrase_score(p, question_compact, question_raw, question_core if fragment else "")
             else:
                 # An English clause of one or two words ("what do I do first") says too little to be a fragment.
-                score = _english_phrase_score(p.words, question_words, word_matches, fragments=fragment and whole)
+                score = _english_phrase_score(p.words, question_words, word_matches, self._rarest_word[pid],
+                                              fragments=fragment and whole)
             if p.cjk and score and _not_asked(p.raw, normalized):
                 continue  # "出生证明已经拿到了", "公司注册地址": what they have, or a thing's attribute
             if p.excludes:  # an exclusion must occur whole: being a fragment of one says nothing
@@ -729,7 +733,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?P<required>documents?|papers?)(?: [a-z]+){0,3}? to be (?:notari[sz]ed|translated|legali[sz]ed|apostilled)\b"
     # "does my passport need notarization/apostille", "a notarized passport" (not "a notarised copy of my degree")
     rf"|\bnotari[sz]ed (?P<notarised>{_PAPER})\b"
-    rf"|\b(?P<to_notarise>(?:[a-z]+ ){{0,2}}?{_PAPER}) (?:needs?|requires?) (?:to be )?"
+    rf"|\b(?P<to_notarise>(?:[a-z]+ ){{0,2}}?{_PAPER}) (?:needs?|requires?) (?:to be |an? )?"
     r"(?:notari[sz](?:ation|ed)|translat(?:ion|ed)|apostille|legali[sz](?:ation|ed))"
     # "出生证明要原件吗", "do I need my passport", "like our marriage certificate"
     rf"|(?P<copy>[^{_BREAK}]{{1,8}}?{_DOCUMENT})(?:要|需要|得)(?:原件|复印件)"
@@ -839,11 +843,13 @@ def _written_right(phrase: _Phrase, question_raw: str) -> bool:
 
 
 def _english_phrase_score(phrase_words: tuple[str, ...], question_words: list[str], word_matches: dict[str, float],
-                          fragments: bool = True) -> float:
+                          rarest: str, fragments: bool = True) -> float:
     if not question_words:
         return 0.0
     if fragments and len(question_words) < len(phrase_words) and set(question_words) <= set(phrase_words):
         return _fragment_score(len(question_words), len(phrase_words))
+    if rarest not in word_matches:
+        return 0.0  # "medical check" is not a "premarital medical check"
     # Question words the phrase does not explain are weighed by the coverage score.
     return 100.0 * sum(word_matches.get(word, 0.0) for word in phrase_words) / len(phrase_words)
 
