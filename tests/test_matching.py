@@ -84,6 +84,8 @@ def test_every_question_set_has_a_bar():
                                                 "can we register a company, " + "〇" * 34),
                                                ("we marry here, does my passport need a translation",
                                                 "we marry here, " + "〇" * 35),
+                                               ("can we divorce at the marriage registration office here",
+                                                "can we divorce " + "〇" * 35 + " here"),
                                                ("what do i need, a notarized passport", "what do i need, a " + "〇" * 18),
                                                ("奶奶有银行卡和社保卡", "奶奶" + "〇" * 8),
                                                ("外地户口要有居住证", "外地户口要有居住证"), ("有没有身份证", "有没有身份证"),

@@ -724,6 +724,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
     rf"(?=[{_BREAK}]|$)"
+    # "at the marriage registration office": where, not what
+    r"|\b(?:at|to|from) the (?P<office>(?:[a-z-]+ ){1,3}?(?:office|bureau|registry|centre|center|hall))\b"
     # "我妈是武汉城乡居民医保", "交的是居民医保": the scheme someone is in
     rf"|(?:是|参加的是|交的是|买的是|参保的是)(?P<scheme>[^{_BREAK}]{{0,6}}?(?:医保|社保))(?=[{_BREAK}]|$)"
     # "can I use my passport instead of an ID card", "a translated marriage certificate",
