@@ -86,6 +86,12 @@ def test_every_question_set_has_a_bar():
                                                 "we marry here, " + "〇" * 35),
                                                ("can we divorce at the marriage registration office here",
                                                 "can we divorce " + "〇" * 35 + " here"),
+                                               ("我的租房合同没有去备案，还能提吗", "我的" + "〇" * 9 + "，还能提吗"),
+                                               ("my landlord won't do lease filing, can i still withdraw",
+                                                "my landlord " + "〇" * 21 + ", can i still withdraw"),
+                                               ("钱是打到社保卡上吗", "钱是" + "〇" * 5 + "上吗"),
+                                               ("we marry in wuhan. what documents do i need from my side: passport, birth certificate?",
+                                                "we marry in wuhan. what " + "〇" * 61 + "?"),
                                                ("what do i need, a notarized passport", "what do i need, a " + "〇" * 18),
                                                ("奶奶有银行卡和社保卡", "奶奶" + "〇" * 8),
                                                ("外地户口要有居住证", "外地户口要有居住证"), ("有没有身份证", "有没有身份证"),
@@ -112,6 +118,7 @@ def test_what_is_done_or_feared_counts_less_than_what_is_told(clause, weight):
 @pytest.mark.parametrize(("name", "text", "not_asked"), [("出生证明", "出生证明医院已经给了", True),
                                                         ("发票", "房东不给开发票", True),
                                                         ("身份证", "派出所不给办身份证", False),
+                                                        ("出生证", "我的出生证早就没了", True),
                                                         ("出生证明", "出生证明怎么开", False)])
 def test_what_was_handed_over_or_refused_is_not_the_request(name, text, not_asked):
     assert _not_asked(name, text) == not_asked

@@ -724,6 +724,14 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
     rf"(?=[{_BREAK}]|$)"
+    # "租房合同没有去备案", "my landlord won't do lease filing": a filing the citizen lacks or is refused
+    rf"|(?P<unfiled>(?:合同|租房|房子)[^{_BREAK}]{{0,4}}?(?:没有?|还没|未)去?备案)"
+    r"|\b(?:do ?n[o']?t|does ?n[o']?t|wo ?n[o']?t|refuses? to|reluctant to|unwilling to)(?: want)?(?: to)? "
+    r"(?:do|file|sign|give|provide)(?: the| a| any)? (?P<refused>(?:[a-z]+ ){0,2}?(?:filing|registration|invoice|fapiao))\b"
+    # "钱是打到社保卡上吗": the card money is paid into
+    rf"|打到(?P<paid_into>[^{_BREAK}]{{0,6}}?卡)"
+    # "what documents do I need from my side: certificate of no impediment, passport, ...?"
+    r"|\bdocuments? (?:do (?:i|we) need|needed|required)(?: from [a-z ]{1,20}?)?[:\-] (?P<listed>[^?.!]{1,80})"
     # "at the marriage registration office": where, not what
     r"|\b(?:at|to|from) the (?P<office>(?:[a-z-]+ ){1,3}?(?:office|bureau|registry|centre|center|hall))\b"
     # "我妈是武汉城乡居民医保", "交的是居民医保": the scheme someone is in
@@ -800,7 +808,7 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 
 # Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
 # The rest of the name may follow (出生证 of 出生证明).
-_HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了)")
+_HAD = re.compile(r".{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了)")
 
 
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
