@@ -726,12 +726,10 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"(?=[{_BREAK}]|$)"
     # "租房合同没有去备案", "my landlord won't do lease filing": a filing the citizen lacks or is refused
     rf"|(?P<unfiled>(?:合同|租房|房子)[^{_BREAK}]{{0,4}}?(?:没有?|还没|未)去?备案)"
-    r"|\b(?:do ?n[o']?t|does ?n[o']?t|wo ?n[o']?t|refuses? to|reluctant to|unwilling to)(?: want)?(?: to)? "
+    r"|\b(?:(?:do|does|wo) ?n[o' ]?t|refuses? to|reluctant to|unwilling to)(?: want)?(?: to)? "
     r"(?:do|file|sign|give|provide)(?: the| a| any)? (?P<refused>(?:[a-z]+ ){0,2}?(?:filing|registration|invoice|fapiao))\b"
     # "钱是打到社保卡上吗": the card money is paid into
     rf"|打到(?P<paid_into>[^{_BREAK}]{{0,6}}?卡)"
-    # "what documents do I need from my side: certificate of no impediment, passport, ...?"
-    r"|\bdocuments? (?:do (?:i|we) need|needed|required)(?: from [a-z ]{1,20}?)?[:\-] (?P<listed>[^?.!]{1,80})"
     # "at the marriage registration office": where, not what
     r"|\b(?:at|to|from) the (?P<office>(?:[a-z-]+ ){1,3}?(?:office|bureau|registry|centre|center|hall))\b"
     # "我妈是武汉城乡居民医保", "交的是居民医保": the scheme someone is in
