@@ -181,6 +181,7 @@ class Matcher:
                 self._add_phrase(target, name)
             self._add_vocabulary(target, names, document_frequency)
         self.places = PlaceFinder(knowledge)
+        self._citizens_only = frozenset(s.id for s in knowledge.services.values() if not s.for_foreigners)
         # Each family word as written and by sound (公积今 for 公积金), longest first.
         self._family_words = sorted(((normalize(word), phonetic(compact(normalize(word))), family)
                                      for family in knowledge.families.values() for word in family.words),
@@ -453,6 +454,9 @@ class Matcher:
         scores, phrases, named_in_asking, support = self._scores(self._windows(asked))
         everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         targets = self._neighbours_with_evidence(everything, asked)
+        if _FOREIGN_WRITER.search(places.text):
+            # "I'm German ... my passport", "as a foreigner ... residence permit": their own paper, or a foreigners' matter.
+            targets = {t: v for t, v in targets.items() if t not in self._citizens_only}
         decision = self._decide_targets(targets)
         together = self._named_together(phrases, targets, question, asked, places.text)
         if len(together) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
@@ -655,6 +659,23 @@ _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|�
 
 # A worry or a reason in a story (怕以后退休领不到养老金, 免得当天白跑): why the citizen asks, not what.
 _WORRY = re.compile(r"^(?:怕|担心|生怕|免得|以免|省得|不然|否则)|(?:怕|担心)以后|会不会(?:有|受)?影响|影不影响")
+
+
+# A writer who says they are a foreigner ("I'm German", "as a foreigner", "my embassy"), in the matcher's normalized
+# English (I'm -> i m).
+_NATIONALITIES = (
+    "american|british|english|scottish|irish|welsh|german|french|italian|spanish|portuguese|dutch|belgian|swiss|austrian|"
+    "swedish|norwegian|danish|finnish|polish|czech|russian|ukrainian|greek|turkish|canadian|mexican|brazilian|argentinian|"
+    "colombian|chilean|australian|kiwi|new zealander|south african|nigerian|kenyan|ghanaian|ethiopian|egyptian|moroccan|"
+    "indian|pakistani|bangladeshi|sri lankan|nepali|korean|japanese|vietnamese|thai|filipino|filipina|indonesian|"
+    "malaysian|singaporean|cambodian|burmese|mongolian|kazakh|uzbek|iranian|israeli|lebanese|syrian|saudi")
+_COUNTRIES = (
+    "us|usa|uk|germany|france|italy|spain|canada|australia|russia|korea|japan|india|nigeria|kenya|brazil|mexico|"
+    "vietnam|thailand|philippines|indonesia|malaysia|singapore|pakistan|egypt")
+_FOREIGN_WRITER = re.compile(
+    rf"\b(?:i m|i am|we are|we re|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
+    rf"|\b(?:i m|i am|we are|we re) from (?:the )?(?:{_COUNTRIES})\b"
+    r"|\bmy (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b")
 
 
 def _clauses(question: str) -> list[str]:

@@ -222,4 +222,5 @@ def _service(raw: dict, path: Path, registry: dict[str, DocumentKind]) -> Servic
         source_file=str(path),
         sources=_sources(raw.get("sources")),
         review=_review(raw.get("review")),
+        for_foreigners=raw.get("for_foreigners", True),
     )

@@ -242,6 +242,7 @@ class Service:
     source_file: str
     sources: tuple[Source, ...] = ()
     review: Review | None = None
+    for_foreigners: bool = True  # False: only Chinese citizens can apply (passport, ID card, 居住证)
 
     def condition(self, condition_id: str) -> Condition | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
