@@ -123,8 +123,10 @@ def test_what_was_handed_over_or_refused_is_not_the_request(name, text, not_aske
     assert _not_asked(name, text) == not_asked
 
 
-def test_wuhan_speech_means_the_same_as_mandarin():
-    assert same_meaning("一直冇办过身份证") == "第一次办身份证"
+@pytest.mark.parametrize(("text", "folded"), [("一直冇办过身份证", "第一次办身份证"),  # Wuhan speech: 冇 is 没
+                                             ("营业执照已经办下来了（个体户），还要办什么", "营业执照已经办下来了，还要办什么")])
+def test_wordings_that_mean_the_same_are_folded(text, folded):
+    assert same_meaning(text) == folded
 
 
 def test_an_english_name_is_not_meant_without_its_rarest_word(matcher):

@@ -75,12 +75,14 @@ _SAME_MEANING = (
      r"\g<act>\g<thing>"),
     # Stolen is lost, for a replacement: "钱包被偷了，身份证在里面".
     (re.compile(r"被(?:人)?(?:偷|扒|抢)(?:走)?了?"), "丢了"),
+    # What a bracket after something had says is had too: 营业执照已经办下来了（个体户）.
+    (re.compile(r"了[（(][^）)]{1,10}[）)]"), "了"),
     # "股东变了、地址也变了": a thing that changed is a change (变更) to register.
     (re.compile(r"(?<=[\u4e00-\u9fff])(?:也|都)?(?:变了|改了)"), "变更"),
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"冇|过|头一|首次|sfz|shen ?fen|变了|改了|被|把", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把", re.IGNORECASE)  # one search for most texts
 
 
 def same_meaning(text: str) -> str:
