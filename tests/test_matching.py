@@ -135,3 +135,9 @@ def test_an_english_name_is_not_meant_without_its_rarest_word(matcher):
     """'medical check' shares two of three words with 'premarital medical check', but not the one that says which."""
     assert matcher.signals("do i need a new medical check")["matter:premarital_medical_check"][0] == 0.0
     assert matcher.signals("do we need a premarital check")["matter:premarital_medical_check"][0] > 0.0
+
+
+def test_a_city_is_not_a_typo_of_a_pinyin_alias(matcher):
+    """'shanghai' is one letter from 'shangpai' (上牌), an alias of the vehicle registration."""
+    assert matcher.signals("my company is sending me to shanghai").get("vehicle_registration", (0.0,))[0] == 0.0
+    assert matcher.signals("shangpai").get("vehicle_registration", (0.0,))[0] > 0.0

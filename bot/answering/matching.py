@@ -36,7 +36,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from bot.answering import smalltalk
-from bot.answering.places import HOME_CITY, PLACEHOLDER, PlaceFinder, Places
+from bot.answering.places import HOME_CITY, LATIN_CITIES, PLACEHOLDER, PlaceFinder, Places
 from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
 from bot.knowledge.model import MATTER_PREFIX, KnowledgeBase
@@ -262,7 +262,7 @@ class Matcher:
     def _similar_words(self, word: str) -> list[str]:
         """English phrase words equal to a question word, or close enough to be a typo of it."""
         exact = [word] if word in self._phrases_by_word else []
-        if len(word) < 5:
+        if len(word) < 5 or word in LATIN_CITIES:
             return exact
         return exact + [known for known, _, _ in process.extract(word, self._english_words, scorer=fuzz.ratio,
                                                                   score_cutoff=85, limit=10)

@@ -18,6 +18,11 @@ from bot.knowledge.model import KnowledgeBase
 
 _ROAD = re.compile(r"(?:路|街|大道|大街|道|巷|村|小区|站)")  # 青岛路, 中山大道: Wuhan streets named after cities
 _HOME_CITY = ("武汉市", "武汉")
+# Cities as expats write them. They stay in the text (places.txt, in Chinese, is what is taken out), but are
+# never read as a typo of a pinyin alias: "shanghai" is not "shangpai" (上牌).
+LATIN_CITIES = frozenset(
+    "beijing shanghai guangzhou shenzhen hangzhou chengdu chongqing nanjing tianjin changsha zhengzhou hefei nanchang "
+    "suzhou xiamen qingdao dalian shenyang harbin kunming xian sanya haikou yichang xiangyang wuhan".split())
 HOME_CITY = re.compile("|".join(_HOME_CITY))
 # What a place name becomes: a character no phrase contains, so "在上海工作" does not read as "在…工作"
 # of "在武汉工作", and that bigrams do not span the gap.
