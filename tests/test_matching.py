@@ -6,6 +6,7 @@ import pytest
 
 from bot.answering.evaluation import evaluate_cases, load_cases
 from bot.answering.matching import (
+    _FOREIGN_WRITER,
     DONE_WEIGHT,
     TOLD_WEIGHT,
     Matcher,
@@ -14,6 +15,7 @@ from bot.answering.matching import (
     _without_documents,
     same_meaning,
 )
+from bot.answering.text import normalize
 from bot.config import Thresholds
 from tests.conftest import TESTS, load_table
 
@@ -91,6 +93,10 @@ def test_every_question_set_has_a_bar():
                                                ("my landlord won t do lease filing can i still withdraw",
                                                 "my landlord " + "〇" * 21 + " can i still withdraw"),
                                                ("钱是打到社保卡上吗", "钱是" + "〇" * 5 + "上吗"),
+                                               ("房产证能办吗，公积金贷款还没还完", "房产证能办吗，" + "〇" * 9),
+                                               ("我爸有二级肢体残疾证好几年了", "我爸" + "〇" * 8 + "好几年了"),
+                                               # what someone said the citizen needs is the request (see _REQUIRED)
+                                               ("学校说非本地户口要提供居住证，怎么办", "学校说非本地户口要提供居住证，怎么办"),
                                                ("what do i need, a notarized passport", "what do i need, a " + "〇" * 18),
                                                ("奶奶有银行卡和社保卡", "奶奶" + "〇" * 8),
                                                ("外地户口要有居住证", "外地户口要有居住证"), ("有没有身份证", "有没有身份证"),
@@ -107,7 +113,7 @@ def test_what_someone_said_the_citizen_needs_counts_as_asked(clause, weight):
 
 @pytest.mark.parametrize(("clause", "weight"), [("married my chinese wife in wuhan back in 2016", DONE_WEIGHT),
                                                ("户口也迁过来了", DONE_WEIGHT), ("怕以后退休领不到养老金", DONE_WEIGHT),
-                                               ("we married in wuhan in 2018", DONE_WEIGHT),
+                                               ("we married in wuhan in 2018", DONE_WEIGHT), ("宝宝刚上了户口", DONE_WEIGHT),
                                                ("会不会影响学籍和以后的毕业证", DONE_WEIGHT), ("现在是不是有那种简易的", 1.0),
                                                ("孩子明年上小学", TOLD_WEIGHT)])
 def test_what_is_done_or_feared_counts_less_than_what_is_told(clause, weight):
@@ -141,3 +147,13 @@ def test_a_city_is_not_a_typo_of_a_pinyin_alias(matcher):
     """'shanghai' is one letter from 'shangpai' (上牌), an alias of the vehicle registration."""
     assert matcher.signals("my company is sending me to shanghai").get("vehicle_registration", (0.0,))[0] == 0.0
     assert matcher.signals("shangpai").get("vehicle_registration", (0.0,))[0] > 0.0
+
+
+@pytest.mark.parametrize(("text", "foreign"), [("I'm German, my girlfriend is from Hankou", True),
+                                              ("my wife and me are both Pakistani", True),
+                                              ("our embassy needs this paper for the baby's passport", True),
+                                              ("As a foreigner, can I apply?", True),
+                                              ("I'm Chinese but grew up in Canada", False),
+                                              ("my passport expires next month", False)])
+def test_a_writer_who_says_they_are_a_foreigner_is_recognised(text, foreign):
+    assert bool(_FOREIGN_WRITER.search(normalize(text))) == foreign

@@ -648,7 +648,7 @@ _ASKS = re.compile(
     r"[?？吗呢]|怎么|怎样|如何|咋|哪|什么|啥|多少|多久|能不能|能否|可不可以|可以吗|是否|要不要|需不需要|需要|请问|想问|想咨询|是不是|么样|么子|行不行|"
     r"\b(?:how|what|where|which|when|can|could|do|does|need|should|is|are|any)\b", re.IGNORECASE)
 # Something already done; "没办过", "还没拿到" are not.
-_DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办过|有了|上过|交过|都下来了|批下来|过来了)|"
+_DONE = re.compile(r"(?<![没未])(?:已经|已|刚[上办领拿迁落交]了|办好|办完|拿到|领到|办过|有了|上过|交过|都下来了|批下来|过来了)|"
                    r"\b(?:al+re?ady (?:have|got|has|had|paid|did|done)|have (?:the \w+ )?al+re?ady|got (?:married|divorced|my|our|the)|"
                    r"married (?:my|a|an|our)|(?:were|was|we|i) married|"
                    r"have (?:got|obtained|received))\b",
@@ -657,6 +657,7 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|办好|办完|拿到|领到|办�
 
 # What someone told the citizen they need (学校说家长要有居住证, 派出所说得先办出生医学证明): the request.
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
+_REQUIRED_REACH = 13  # characters before 要提供: 说 and the twelve _REQUIRED allows
 
 
 # A worry or a reason in a story (怕以后退休领不到养老金, 免得当天白跑): why the citizen asks, not what.
@@ -675,9 +676,9 @@ _COUNTRIES = (
     "us|usa|uk|germany|france|italy|spain|canada|australia|russia|korea|japan|india|nigeria|kenya|brazil|mexico|"
     "vietnam|thailand|philippines|indonesia|malaysia|singapore|pakistan|egypt")
 _FOREIGN_WRITER = re.compile(
-    rf"\b(?:i m|i am|we are|we re|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
+    rf"\b(?:i m|i am|we are|we re|are both|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
     rf"|\b(?:i m|i am|we are|we re) from (?:the )?(?:{_COUNTRIES})\b"
-    r"|\bmy (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b")
+    r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b")
 
 
 def _clauses(question: str) -> list[str]:
@@ -746,7 +747,9 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+[ -]){0,3}?permit)\b"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
-    rf"(?=[{_BREAK}]|$)"
+    rf"(?=[{_BREAK}]|$|好几年|好多年|几年|多年|很久)"
+    # "公积金贷款还没还完": a loan still being repaid
+    rf"|(?P<owing>[^{_BREAK}]{{0,6}}?贷款)(?:还没|没|未)(?:还完|还清)"
     # "租房合同没有去备案", "my landlord won't do lease filing": a filing the citizen lacks or is refused
     rf"|(?P<unfiled>(?:合同|租房|房子)[^{_BREAK}]{{0,4}}?(?:没有?|还没|未)去?备案)"
     r"|\b(?:(?:do|does|wo) ?n[o' ]?t|refuses? to|reluctant to|unwilling to)(?: want)?(?: to)? "
@@ -777,8 +780,11 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
 
 
 def _blank_documents(found: re.Match) -> str:
-    """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays."""
+    """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays, and so does a paper someone said the
+    citizen needs (学校说要提供居住证: see _REQUIRED)."""
     documents = next(part for part in found.groups() if part is not None)
+    if found.group("documents") and "说" in found.string[max(0, found.start() - _REQUIRED_REACH):found.start()]:
+        return found.group()
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
 
