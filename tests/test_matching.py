@@ -94,6 +94,13 @@ def test_every_question_set_has_a_bar():
                                                 "my landlord " + "〇" * 21 + " can i still withdraw"),
                                                ("钱是打到社保卡上吗", "钱是" + "〇" * 5 + "上吗"),
                                                ("房产证能办吗，公积金贷款还没还完", "房产证能办吗，" + "〇" * 9),
+                                               ("我有居住证的，有没有人知道", "我" + "〇" * 4 + "的，有没有人知道"),
+                                               ("can he sign in france and get it notarized there",
+                                                "can he sign in france and get it " + "〇" * 15),
+                                               ("my dad is retired with wuhan employee medical insurance, can he see a doctor there",
+                                                "my dad is retired " + "〇" * 37 + ", can he see a doctor there"),
+                                               # 说 in another clause: the certificate is a paper to bring
+                                               ("公司说生育津贴要自己去申请，还要提供出生医学证明", "公司说生育津贴要自己去申请，" + "〇" * 10),
                                                ("我爸有二级肢体残疾证好几年了", "我爸" + "〇" * 8 + "好几年了"),
                                                # what someone said the citizen needs is the request (see _REQUIRED)
                                                ("学校说非本地户口要提供居住证，怎么办", "学校说非本地户口要提供居住证，怎么办"),
@@ -114,6 +121,7 @@ def test_what_someone_said_the_citizen_needs_counts_as_asked(clause, weight):
 @pytest.mark.parametrize(("clause", "weight"), [("married my chinese wife in wuhan back in 2016", DONE_WEIGHT),
                                                ("户口也迁过来了", DONE_WEIGHT), ("怕以后退休领不到养老金", DONE_WEIGHT),
                                                ("we married in wuhan in 2018", DONE_WEIGHT), ("宝宝刚上了户口", DONE_WEIGHT),
+                                               ("现在孩子上学报名要用", DONE_WEIGHT), ("学校让家长给孩子办社保卡，说以后看病都要用", TOLD_WEIGHT),
                                                ("会不会影响学籍和以后的毕业证", DONE_WEIGHT), ("现在是不是有那种简易的", 1.0),
                                                ("孩子明年上小学", TOLD_WEIGHT)])
 def test_what_is_done_or_feared_counts_less_than_what_is_told(clause, weight):

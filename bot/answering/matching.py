@@ -658,10 +658,12 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|刚[上办领拿迁落交]了|�
 # What someone told the citizen they need (学校说家长要有居住证, 派出所说得先办出生医学证明): the request.
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
 _REQUIRED_REACH = 13  # characters before 要提供: 说 and the twelve _REQUIRED allows
+_CLAUSE_BREAK = re.compile(r"[，。,.！？!?；;]")
 
 
 # A worry or a reason in a story (怕以后退休领不到养老金, 免得当天白跑): why the citizen asks, not what.
-_WORRY = re.compile(r"^(?:怕|担心|生怕|免得|以免|省得|不然|否则)|(?:怕|担心)以后|会不会(?:有|受)?影响|影不影响")
+_WORRY = re.compile(r"^(?:怕|担心|生怕|免得|以免|省得|不然|否则)|(?:怕|担心)以后|会不会(?:有|受)?影响|影不影响"
+                    r"|^[^办申领开]*(?:要|得|需要)用到?$")  # what a paper is for: 孩子上学报名要用 (not 办社保卡，说…要用)
 
 
 # A writer who says they are a foreigner ("I'm German", "as a foreigner", "my embassy"), in the matcher's normalized
@@ -747,7 +749,11 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+[ -]){0,3}?permit)\b"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
-    rf"(?=[{_BREAK}]|$|好几年|好多年|几年|多年|很久)"
+    rf"(?=的?(?:[{_BREAK}]|$)|好几年|好多年|几年|多年|很久)"
+    # "sign in France and get it notarized there": papers notarised abroad, not a notarisation here
+    r"|\b(?P<abroad>notari[sz](?:ed|e it|ation)) (?:there|back home|at home|abroad|in (?!wuhan\b)[a-z]+)\b"
+    # "my dad, with Wuhan employee medical insurance": the scheme someone is in
+    r"|\b(?:covered by|enrolled in|with (?:wuhan|his|her|my|our)) (?P<insured>(?:[a-z]+ ){0,2}?(?:medical|health) insurance)\b"
     # "公积金贷款还没还完": a loan still being repaid
     rf"|(?P<owing>[^{_BREAK}]{{0,6}}?贷款)(?:还没|没|未)(?:还完|还清)"
     # "租房合同没有去备案", "my landlord won't do lease filing": a filing the citizen lacks or is refused
@@ -783,7 +789,8 @@ def _blank_documents(found: re.Match) -> str:
     """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays, and so does a paper someone said the
     citizen needs (学校说要提供居住证: see _REQUIRED)."""
     documents = next(part for part in found.groups() if part is not None)
-    if found.group("documents") and "说" in found.string[max(0, found.start() - _REQUIRED_REACH):found.start()]:
+    before = found.string[max(0, found.start() - _REQUIRED_REACH):found.start()]
+    if found.group("documents") and "说" in before and not _CLAUSE_BREAK.search(before[before.rindex("说"):]):
         return found.group()
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
