@@ -55,7 +55,7 @@ def test_thresholds_come_from_configuration(knowledge):
 
 @pytest.mark.parametrize("bar", QUESTION_SETS, ids=[b["set"] for b in QUESTION_SETS])
 def test_question_sets_meet_their_bar(matcher, bar: dict):
-    """Citizen question sets written apart from the knowledge base (see tests/eval/README.md)."""
+    """Citizen question sets written apart from the knowledge base (see the README, "Question sets")."""
     result = evaluate_cases(matcher, load_cases(TESTS / "eval" / bar["set"]))
     limits = {name: value for name, value in bar.items() if name != "set"}
     failed = result.below(**limits)
