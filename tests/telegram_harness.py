@@ -82,3 +82,9 @@ async def sent_to(bot: RunningBot, chat_id: int, contains: str, count: int = 1, 
         matches = bot.api.sent_containing(chat_id, contains)
         return matches if len(matches) >= count else None
     return await wait_until_async(found, timeout, f"{count} message(s) to {chat_id} containing {contains!r}")
+
+
+def buttons(record: dict) -> list[str]:
+    """The callback data of a sent message's inline buttons, row by row."""
+    markup = record["params"].get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]

@@ -8,8 +8,7 @@ import pytest
 
 from bot.config import BUNDLED_KNOWLEDGE
 from bot.knowledge.loading import load_knowledge
-from tests.telegram_harness import CITIZEN, running_bot, sent_to
-from tests.test_telegram import buttons
+from tests.telegram_harness import CITIZEN, buttons, running_bot, sent_to
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio

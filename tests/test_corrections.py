@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import set_passport_fee
-from tests.telegram_harness import ADMIN, CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_CHAT, running_bot, sent_to
-from tests.test_telegram import buttons
+from tests.telegram_harness import ADMIN, CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_CHAT, buttons, running_bot, sent_to
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import sqlite3
 
 import httpx
 
-from bot.records.ledger import Ledger
+from bot.records.ledger import Ledger, connect
 from bot.telegram.fake_bot_api import FakeBotApi
 from tests.process import BotProcess, free_port, message_to
-from tests.test_telegram import buttons
+from tests.telegram_harness import buttons
 from tests.waiting import wait_until
 
 CITIZEN = 7001
@@ -23,16 +22,20 @@ CITIZENS = 120
 QUESTIONS = ["身份证丢了怎么补办", "护照过期了怎么换", "公积金", "我家狗走丢了怎么办", "低保怎么申请", "How do I renew my passport?"]
 
 
+def read(database, sql: str) -> list[tuple]:
+    """Rows of the ledger, read without writing (the bot may be mid-transaction)."""
+    with contextlib.closing(connect(database, read_only=True)) as db:
+        return db.execute(sql).fetchall()
+
+
 def recorded(database) -> int:
-    """Questions in the ledger, read without writing (the bot may be mid-transaction)."""
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
-        return db.execute("SELECT count(*) FROM inquiries").fetchone()[0]
+    """Questions in the ledger."""
+    return read(database, "SELECT count(*) FROM inquiries")[0][0]
 
 
 def unhandled(database) -> list[int]:
-    """Update ids recorded in the ledger but not marked handled, read without writing."""
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
-        return [r[0] for r in db.execute("SELECT update_id FROM updates WHERE handled_at IS NULL ORDER BY update_id")]
+    """Update ids recorded in the ledger but not marked handled."""
+    return [r[0] for r in read(database, "SELECT update_id FROM updates WHERE handled_at IS NULL ORDER BY update_id")]
 
 
 def pending(database) -> list:

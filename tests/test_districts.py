@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.answering.render import PLAIN, render_checklist
-from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, running_bot, sent_to
-from tests.test_telegram import buttons
+from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, buttons, running_bot, sent_to
 from tests.waiting import wait_until_async
 
 

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_B, STAFF_CHAT, running_bot, sent_to
+from tests.telegram_harness import CITIZEN, OTHER_CITIZEN, STAFF_A, STAFF_B, STAFF_CHAT, buttons, running_bot, sent_to
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.asyncio
-
-
-def buttons(record: dict) -> list[str]:
-    markup = record["params"].get("reply_markup") or {}
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 async def open_a_case(bot, citizen=CITIZEN, text="我家的狗走丢了怎么办"):

@@ -658,7 +658,6 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|刚[上办领拿迁落交]了|�
 # What someone told the citizen they need (学校说家长要有居住证, 派出所说得先办出生医学证明): the request.
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
 _REQUIRED_REACH = 13  # characters before 要提供: 说 and the twelve _REQUIRED allows
-_CLAUSE_BREAK = re.compile(r"[，。,.！？!?；;]")
 
 
 # A worry or a reason in a story (怕以后退休领不到养老金, 免得当天白跑): why the citizen asks, not what.
@@ -790,7 +789,7 @@ def _blank_documents(found: re.Match) -> str:
     citizen needs (学校说要提供居住证: see _REQUIRED)."""
     documents = next(part for part in found.groups() if part is not None)
     before = found.string[max(0, found.start() - _REQUIRED_REACH):found.start()]
-    if found.group("documents") and "说" in before and not _CLAUSE_BREAK.search(before[before.rindex("说"):]):
+    if found.group("documents") and "说" in before and not _PUNCTUATION.search(before[before.rindex("说"):]):
         return found.group()
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
