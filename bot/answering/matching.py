@@ -742,6 +742,9 @@ _BREAK = r"\s，。？！?!,.；;、：:（）()"  # where a document's name end
 # the citizen lacks (没有租房合同备案能不能取), what must come first (要不要先办居住证才能换).
 _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^{_BREAK}去到]*)"
+    # "需要居住证吗", "要不要户口本", "要毕业证吗" (要 alone only as a question): whether a paper is needed
+    rf"|(?:(?:要不要|需不需要|需要|用不用|还要)(?P<needed>[^{_BREAK}办申领开弄搞]{{0,6}}?{_DOCUMENT})(?:吗|不|么|嘛|呢)?"
+    rf"|(?<![不需还想])要(?P<needed_as_asked>[^{_BREAK}办申领开弄搞]{{0,6}}?{_DOCUMENT})(?:吗|不|么|嘛|呢))(?=[{_BREAK}]|$)"
     rf"|没有?(?P<lacking>[^{_BREAK}不]{{2,8}}?)(?:能不能|可不可以|可以|能|也能|还能|行不行)"
     rf"|先(?:办|弄|去办|拿到|开)?(?P<first>[^{_BREAK}]{{2,8}}?)(?:才能|才可以|才行)"
     # "here on a valid residence permit": the status someone holds
@@ -789,7 +792,7 @@ def _blank_documents(found: re.Match) -> str:
     citizen needs (学校说要提供居住证: see _REQUIRED)."""
     documents = next(part for part in found.groups() if part is not None)
     before = found.string[max(0, found.start() - _REQUIRED_REACH):found.start()]
-    if found.group("documents") and "说" in before and not _PUNCTUATION.search(before[before.rindex("说"):]):
+    if (found.group("documents") or found.group("needed") or found.group("needed_as_asked")) and "说" in before and not _PUNCTUATION.search(before[before.rindex("说"):]):
         return found.group()
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
