@@ -447,7 +447,7 @@ class Matcher:
         kind = smalltalk.classify(question)
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
-        places, asked = _find_places(same_meaning(question), self.places)
+        places, asked = _find_places(same_meaning(_spaces_as_breaks(question)), self.places)
         asked = _without_documents(asked)
         family = self._family_only(places.text)
         if family is not None:
@@ -693,6 +693,15 @@ def _clauses(question: str) -> list[str]:
         elif sentence:
             parts.append(sentence)
     return parts
+
+
+# A space between Chinese words in a long post ("钱包被摸了😭 里面有身份证 银行卡") ends a clause: such posts
+# (Xiaohongshu, WeChat) break lines with spaces instead of punctuation.
+_SPACE_BETWEEN_WORDS = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
+
+
+def _spaces_as_breaks(question: str) -> str:
+    return _SPACE_BETWEEN_WORDS.sub("，", question) if _size(question) > SHORT_MESSAGE else question
 
 
 def _size(text: str) -> int:
