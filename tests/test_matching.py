@@ -98,7 +98,7 @@ def test_every_question_set_has_a_bar():
                                                ("can he sign in france and get it notarized there",
                                                 "can he sign in france and get it " + "〇" * 15),
                                                ("my dad is retired with wuhan employee medical insurance, can he see a doctor there",
-                                                "my dad is retired " + "〇" * 37 + ", can he see a doctor there"),
+                                                "my dad " + "〇" * 10 + " " + "〇" * 37 + ", can he see a doctor there"),
                                                # 说 in another clause: the certificate is a paper to bring
                                                ("公司说生育津贴要自己去申请，还要提供出生医学证明", "公司说生育津贴要自己去申请，" + "〇" * 10),
                                                ("我爸有二级肢体残疾证好几年了", "我爸" + "〇" * 8 + "好几年了"),

@@ -758,6 +758,16 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|先(?:办|弄|去办|拿到|开)?(?P<first>[^{_BREAK}]{{2,8}}?)(?:才能|才可以|才行)"
     # "here on a valid residence permit": the status someone holds
     r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+[ -]){0,3}?permit)\b"
+    # "我家是低保户", "作为个体户": a status someone has
+    rf"|(?:是|属于|作为)(?P<status_held>[^{_BREAK}]{{2,6}}?(?:户|家庭|对象))(?=[{_BREAK}]|$)"
+    # "已经吃了三年低保", "一直在领高龄补贴": what someone already receives
+    rf"|(?:已经|一直)在?(?:吃|领|享受|拿)(?![到过])(?:了|着)?(?:好几年|几年|[一二两三四五六七八九十\d]+年)?的?(?P<receiving>(?![\d一二两三四五六七八九十几好了着])[^{_BREAK}]{{2,6}})(?=[{_BREAK}]|$)"
+    # "结婚证和户口本都在我手里": papers at hand
+    rf"|(?P<at_hand>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)(?:都|也)?在(?:我|他|她|我们)?(?:手里|手上|身上)"
+    # "my dad is retired", "I can just go with my passport": a status held, a paper used
+    r"|\b(?:is|are|am|was|already|got) (?P<retired>retired)\b"
+    r"|\b(?:go|travel|enter|fly|come) (?:there |in )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
+    rf"{_PAPER})\b(?! renewal| application)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
     rf"(?=的?(?:[{_BREAK}]|$)|好几年|好多年|几年|多年|很久)"
@@ -853,7 +863,7 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 
 # Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
 # The rest of the name may follow (出生证 of 出生证明).
-_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了)")
+_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了)")
 
 
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
@@ -863,7 +873,7 @@ _NOT_WANTED_REACH = 8  # characters: its longest match, so only that much before
 
 
 # Said right after a name, it makes the name an attribute: 公司注册地址 is an address, not a registration.
-_ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间")
+_ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间|家庭|对象")
 
 
 def _not_asked(raw: str, text: str) -> bool:
