@@ -42,6 +42,9 @@ from bot.config import Thresholds
 from bot.knowledge.model import MATTER_PREFIX, KnowledgeBase
 
 ANSWER, CLARIFY, ESCALATE, REFER, SMALLTALK = "answer", "clarify", "escalate", "refer", "smalltalk"
+# Actions that make a request one of a service's sibling matters when the service's names never use them.
+SIBLING_ACTIONS = ("注销", "补办", "补领", "补证", "遗失", "丢失", "丢了", "被偷", "被盗", "损坏", "变更", "更正",
+                   "延续", "续期", "迁出", "迁走", "转学", "stolen", "lost", "cancel", "deregist", "replace", "transfer")
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
 NAMED_PHRASE = 80.0  # a service named with words in between ("宝宝刚出生一个月，怎么上户口")
 MAX_TARGETS = 40  # targets kept per question: decisions look at the top few, explanations at five
@@ -182,6 +185,7 @@ class Matcher:
             for name in names:
                 self._add_phrase(target, name)
             self._add_vocabulary(target, names, document_frequency)
+        self._sibling_actions = self._build_sibling_actions(knowledge)
         self.places = PlaceFinder(knowledge)
         self._citizens_only = frozenset(s.id for s in knowledge.services.values() if not s.for_foreigners)
         # Each family word as written and by sound (公积今 for 公积金), longest first.
@@ -267,6 +271,23 @@ class Matcher:
         return exact + [known for known, _, _ in process.extract(word, self._english_words, scorer=fuzz.ratio,
                                                                   score_cutoff=85, limit=10)
                         if known != word and _word_similarity(known, word)]
+
+    @staticmethod
+    def _build_sibling_actions(knowledge: KnowledgeBase) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Per service, the action words (注销, 补办, stolen ...) that none of its own names and examples use
+        but a sibling matter's names do, and those matters: 食品经营许可证注销 is its sibling's."""
+        actions: dict[str, dict[str, list[str]]] = {}
+        for matter in knowledge.matters.values():
+            service = knowledge.services.get(matter.sibling or "")
+            if service is None:
+                continue
+            own = " ".join(normalize(t) for t in (service.name.zh, service.name.en or "", *service.aliases,
+                                                   *service.examples))
+            names = " ".join(normalize(t) for t in (matter.name.zh, matter.name.en or "", *matter.aliases))
+            for word in SIBLING_ACTIONS:
+                if word in names and word not in own:
+                    actions.setdefault(service.id, {}).setdefault(word, []).append(MATTER_PREFIX + matter.id)
+        return {s: {w: tuple(m) for w, m in words.items()} for s, words in actions.items()}
 
     def _add_vocabulary(self, target: str, texts, document_frequency: Counter) -> None:
         vocabulary = set()
@@ -481,6 +502,7 @@ class Matcher:
         decision = self._asked_by_name(decision, targets, named_in_asking, len(together) >= 2)
         if len(together) < 2:
             decision = self._borne_out_by_the_story(decision, support, targets)
+        decision = self._sibling_asked(decision, asked)
         return replace(decision, district=places.district, other_place=None if places.home else places.other)
 
     def _borne_out_by_the_story(self, decision: Decision, support: dict[str, float],
@@ -507,6 +529,24 @@ class Matcher:
             return decision
         if all(support[leader] >= needed * support.get(other, 0.0) for other in others):
             return Decision(ANSWER, leader, score=scores.get(leader, decision.score), candidates=decision.candidates)
+        return decision
+
+    def _sibling_asked(self, decision: Decision, asked: str) -> Decision:
+        """A service named together with an action only a sibling matter has (食品的证要不要单独注销, her
+        passport was stolen) is offered with that matter: the citizen may want the cancellation, not the licence."""
+        actions = self._sibling_actions.get(decision.service_id or "") if decision.action == ANSWER else None
+        if not actions:
+            return decision
+        for clause in _PUNCTUATION.split(asked)[::2]:
+            clause = normalize(clause)
+            words = [w for w in actions if w in clause]
+            if not words:
+                continue
+            phrase, _, _ = self._signal_arrays(clause, False, False)
+            if phrase[self._position[decision.service_id]] >= NAMED_PHRASE:
+                matters = list(dict.fromkeys(m for w in words for m in actions[w]))
+                options = (decision.service_id, *matters)[: self.thresholds.max_options]
+                return Decision(CLARIFY, None, options, decision.score, decision.candidates)
         return decision
 
     def _asked_by_name(self, decision: Decision, targets: dict[str, float], named_in_asking: set[str],
@@ -768,6 +808,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:is|are|am|was|already|got) (?P<retired>retired)\b"
     r"|\b(?:go|travel|enter|fly|come) (?:there |in )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
     rf"{_PAPER})\b(?! renewal| application)"
+    # "和小学入学报名那个一样吗": what the request is compared with
+    rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
     rf"(?=的?(?:[{_BREAK}]|$)|好几年|好多年|几年|多年|很久)"
