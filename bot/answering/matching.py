@@ -808,6 +808,13 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:is|are|am|was|already|got) (?P<retired>retired)\b"
     r"|\b(?:go|travel|enter|fly|come) (?:there |in )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
     rf"{_PAPER})\b(?! renewal| application)"
+    # "除了低保之外": what the citizen already has and asks beyond
+    rf"|除了(?P<besides>[^{_BREAK}]{{2,8}}?)(?:之外|以外)"
+    # "I did a lease registration last year": done already
+    r"|\b(?:i|we) (?:did|have done|had done|got|made|filed) (?:a |an |the |my |our )?"
+    r"(?P<done_before>(?:[a-z]+ ){0,2}?(?:registration|filing|certificate|card|licen[cs]e|permit))\b"
+    # "需要先办社保卡吗": what must come first, asked about
+    rf"|(?:需要|需不需要|要不要)先(?:办|弄|去办|拿到|开)(?P<first_asked>[^{_BREAK}]{{2,8}}?)(?:吗|不|么|呢)?(?=[{_BREAK}]|$)"
     # "和小学入学报名那个一样吗": what the request is compared with
     rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
