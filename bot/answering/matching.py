@@ -78,6 +78,9 @@ _SAME_MEANING = (
      r"\g<act>\g<thing>"),
     # Stolen is lost, for a replacement: "钱包被偷了，身份证在里面".
     (re.compile(r"被(?:人)?(?:偷|扒|抢)(?:走)?了?"), "丢了"),
+    # "not lost, it's right here", "没丢": a loss denied is no loss.
+    (re.compile(r"\b(?:not|never|wasn\W?t|isn\W?t|hasn\W?t|haven\W?t) (?:been )?(?:lost|stolen|damaged)\b|没有?(?:弄)?丢|不是丢了?",
+                re.IGNORECASE), " "),
     # What a bracket after something had says is had too: 营业执照已经办下来了（个体户）.
     (re.compile(r"了[（(][^）)]{1,10}[）)]"), "了"),
     # "股东变了、地址也变了": a thing that changed is a change (变更) to register.
@@ -85,7 +88,7 @@ _SAME_MEANING = (
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把|丢|lost|stolen|damaged", re.IGNORECASE)  # one search for most texts
 
 
 def same_meaning(text: str) -> str:
@@ -717,7 +720,7 @@ _COUNTRIES = (
     "us|usa|uk|germany|france|italy|spain|canada|australia|russia|korea|japan|india|nigeria|kenya|brazil|mexico|"
     "vietnam|thailand|philippines|indonesia|malaysia|singapore|pakistan|egypt")
 _FOREIGN_WRITER = re.compile(
-    rf"\b(?:i m|i am|we are|we re|are both|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
+    rf"\b(?:i m|i am|we are|we re|are both|we both|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
     rf"|\b(?:i m|i am|we are|we re) from (?:the )?(?:{_COUNTRIES})\b"
     r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b")
 
