@@ -381,7 +381,8 @@ class Matcher:
         first_question = len(clauses) if short else next((i for i, asks in enumerate(asking) if asks), len(clauses))
         for i, clause in enumerate(clauses):
             follow_up = i > first_question
-            windows.append(_Window(normalize(clause), weights[i], False, asking[i], follow_up))
+            windows.append(_Window(normalize(clause), weights[i], False, asking[i] or _required_request(clause),
+                                   follow_up))
             # A request often names its subject in the clause before ("一直没办过身份证，第一次办要什么").
             if i + 1 < len(clauses) and (weights[i + 1] == 1.0 or weights[i] == 1.0):
                 windows.append(_Window(normalize(clause + "，" + clauses[i + 1]), min(weights[i:i + 2]), False, False,
@@ -700,6 +701,15 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|刚[上办领拿迁落交]了|�
 
 # What someone told the citizen they need (学校说家长要有居住证, 派出所说得先办出生医学证明): the request.
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)")
+_PRECONDITION = re.compile(r"才能|才可以|才行")
+
+
+def _required_request(clause: str) -> bool:
+    """Someone told the citizen to get it (朋友说还必须办食品经营许可证): a request as much as a question is,
+    unless it is only the condition of something else (说要有居住证才能参保)."""
+    return bool(_REQUIRED.search(clause)) and not _PRECONDITION.search(clause)
+
+
 _REQUIRED_REACH = 13  # characters before 要提供: 说 and the twelve _REQUIRED allows
 
 
