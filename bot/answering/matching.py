@@ -81,6 +81,8 @@ _SAME_MEANING = (
     # "not lost, it's right here", "没丢": a loss denied is no loss.
     (re.compile(r"\b(?:not|never|wasn\W?t|isn\W?t|hasn\W?t|haven\W?t) (?:been )?(?:lost|stolen|damaged)\b|没有?(?:弄)?丢|不是丢了?",
                 re.IGNORECASE), " "),
+    # "把户口迁去深圳": a hukou going away from here (迁往 elsewhere, not 迁到武汉) is moved out.
+    (re.compile(r"迁(?:去|往)(?![\u4e00-\u9fff]{0,3}武汉)"), "迁出"),
     # What a bracket after something had says is had too: 营业执照已经办下来了（个体户）.
     (re.compile(r"了[（(][^）)]{1,10}[）)]"), "了"),
     # "股东变了、地址也变了": a thing that changed is a change (变更) to register.
@@ -88,7 +90,7 @@ _SAME_MEANING = (
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把|丢|lost|stolen|damaged", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把|丢|迁去|迁往|lost|stolen|damaged", re.IGNORECASE)  # one search for most texts
 
 
 def same_meaning(text: str) -> str:
@@ -732,7 +734,8 @@ _COUNTRIES = (
 _FOREIGN_WRITER = re.compile(
     rf"\b(?:i m|i am|we are|we re|are both|we both|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
     rf"|\b(?:i m|i am|we are|we re) from (?:the )?(?:{_COUNTRIES})\b"
-    r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b")
+    r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b"
+    r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b|\bforeign (?:teacher|student|employee|worker|national|wife|husband)\b")
 
 
 def _clauses(question: str) -> list[str]:
@@ -828,6 +831,11 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"(?P<done_before>(?:[a-z]+ ){0,2}?(?:registration|filing|certificate|card|licen[cs]e|permit))\b"
     # "需要先办社保卡吗": what must come first, asked about
     rf"|(?:需要|需不需要|要不要)先(?:办|弄|去办|拿到|开)(?P<first_asked>[^{_BREAK}]{{2,8}}?)(?:吗|不|么|呢)?(?=[{_BREAK}]|$)"
+    # "当时用公积金贷款买的": the means something was paid with
+    rf"|用(?P<means>[^{_BREAK}]{{2,8}}?)(?:买的|付的|交的|办的)"
+    # "会不会影响学籍", "是不是要户口迁来满多长时间": a worry or a condition about something else
+    rf"|(?:会不会|会|怕|担心)影响(?:到)?(?P<affected>[^{_BREAK}]{{2,10}})"
+    rf"|(?P<duration>[^{_BREAK}要]{{2,6}}?)满(?:多长时间|多久|几年|半年|一年|[一二两三四五\d]+年)"
     # "和小学入学报名那个一样吗": what the request is compared with
     rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
