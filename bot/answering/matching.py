@@ -832,10 +832,16 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "需要先办社保卡吗": what must come first, asked about
     rf"|(?:需要|需不需要|要不要)先(?:办|弄|去办|拿到|开)(?P<first_asked>[^{_BREAK}]{{2,8}}?)(?:吗|不|么|呢)?(?=[{_BREAK}]|$)"
     # "当时用公积金贷款买的": the means something was paid with
-    rf"|用(?P<means>[^{_BREAK}]{{2,8}}?)(?:买的|付的|交的|办的)"
+    rf"|用(?P<means>[^{_BREAK}]{{2,8}}?)(?:买的|付的|交的|办的|贷的)"
     # "会不会影响学籍", "是不是要户口迁来满多长时间": a worry or a condition about something else
     rf"|(?:会不会|会|怕|担心)影响(?:到)?(?P<affected>[^{_BREAK}]{{2,10}})"
     rf"|(?P<duration>[^{_BREAK}要]{{2,6}}?)满(?:多长时间|多久|几年|半年|一年|[一二两三四五\d]+年)"
+    # "以后还要办医保和社保卡", "later the social insurance card": what comes later, not the request
+    rf"|(?<![^{_BREAK}])(?:以后|之后|后面|后续|到时候)(?P<later>[^{_BREAK}]{{2,16}})"
+    r"|\b(?:and )?later (?:on )?(?:the |a |my |our )?(?P<later_en>(?:[a-z]+ ){0,3}?[a-z]+)(?=[.,;!?]|$)"
+    # "the business license (yingye zhizhao) is done": a paper already had
+    rf"|\bthe (?P<done_paper>(?:[a-z]+ ){{0,2}}?{_PAPER})\b[^.!?]{{0,30}}? (?:is|was|are|got) (?:already )?"
+    r"(?:done|ready|issued|approved|sorted|finished)\b"
     # "和小学入学报名那个一样吗": what the request is compared with
     rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
@@ -933,7 +939,7 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 
 # Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
 # The rest of the name may follow (出生证 of 出生证明).
-_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了)")
+_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了|还在|在家|是?有的)")
 
 
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
