@@ -93,8 +93,15 @@ _SAME_MEANING = (
 _SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把|丢|迁去|迁往|lost|stolen|damaged", re.IGNORECASE)  # one search for most texts
 
 
+# A couple going to 领证 (领证, 扯证) get a marriage certificate: "和男朋友准备520去领证".
+_COUPLE = re.compile(r"男朋友|女朋友|男友|女友|对象|未婚夫|未婚妻|另一半|boyfriend|girlfriend|fianc", re.IGNORECASE)
+_GET_CERTIFICATE = re.compile(r"(?<![结离])(?:领|扯)证")
+
+
 def same_meaning(text: str) -> str:
     """One wording for phrasings that mean the same (一直没办过身份证 -> 第一次办身份证)."""
+    if _COUPLE.search(text):
+        text = _GET_CERTIFICATE.sub("领结婚证", text)
     if not _SAME_MEANING_HINT.search(text):
         return text
     for pattern, wording in _SAME_MEANING:
