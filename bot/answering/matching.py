@@ -98,10 +98,23 @@ _COUPLE = re.compile(r"男朋友|女朋友|男友|女友|对象|未婚夫|未婚
 _GET_CERTIFICATE = re.compile(r"(?<![结离])(?:领|扯)证")
 
 
+# A baby's parents putting it "on the hukou" (给伢上户口) register a newborn.
+_BABY = re.compile(r"宝宝|孩子|小孩|小伢|伢|娃|婴儿|新生儿|儿子|女儿|孙子|孙女|外孙|baby")
+_ON_THE_HUKOU = re.compile(r"(?<!新生儿)(?:上|报)户口(?!都?要用|用|的时候|时)")
+
+
+def in_context(question: str) -> str:
+    """Words a whole message gives a meaning to, in the name that meaning has (a couple's 领证 is 领结婚证; a
+    baby's 上户口 is 新生儿上户口). Only for questions: an alias is not a message."""
+    if _COUPLE.search(question):
+        question = _GET_CERTIFICATE.sub("领结婚证", question)
+    if _BABY.search(question):
+        question = _ON_THE_HUKOU.sub("新生儿上户口", question)
+    return question
+
+
 def same_meaning(text: str) -> str:
     """One wording for phrasings that mean the same (一直没办过身份证 -> 第一次办身份证)."""
-    if _COUPLE.search(text):
-        text = _GET_CERTIFICATE.sub("领结婚证", text)
     if not _SAME_MEANING_HINT.search(text):
         return text
     for pattern, wording in _SAME_MEANING:
@@ -325,7 +338,7 @@ class Matcher:
 
     def scores(self, question: str) -> dict[str, float]:
         """Score every target 0-100 for a question (one sentence or a whole message)."""
-        return self._scores(self._windows(_without_documents(same_meaning(question)))).scores
+        return self._scores(self._windows(_without_documents(same_meaning(in_context(question))))).scores
 
     def _scores(self, windows: list[_Window]) -> _Evidence:
         """Score and best phrase score per target, the best over the message's windows; the targets
@@ -481,7 +494,7 @@ class Matcher:
         kind = smalltalk.classify(question)
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
-        places, asked = _find_places(same_meaning(_spaces_as_breaks(question)), self.places)
+        places, asked = _find_places(same_meaning(in_context(_spaces_as_breaks(question))), self.places)
         asked = _without_documents(asked)
         family = self._family_only(places.text)
         if family is not None:
