@@ -103,13 +103,20 @@ _BABY = re.compile(r"宝宝|孩子|小孩|小伢|伢|娃|婴儿|新生儿|儿子
 _ON_THE_HUKOU = re.compile(r"(?<!新生儿)(?:上|报)户口(?!都?要用|用|的时候|时)")
 
 
+# A home's 过户 is a second-hand home's transfer, not a car's.
+_HOME = re.compile(r"房子|二手房|房产证|不动产|买房|卖房|房东|房主|老房")
+_TRANSFER = re.compile(r"(?<!二手房)过户")
+
+
 def in_context(question: str) -> str:
-    """Words a whole message gives a meaning to, in the name that meaning has (a couple's 领证 is 领结婚证; a
-    baby's 上户口 is 新生儿上户口). Only for questions: an alias is not a message."""
+    """Words a whole message gives a meaning to, in the name that meaning has (a couple's 领证 is 领结婚证, a
+    baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户). Only for questions: an alias is not a message."""
     if _COUPLE.search(question):
         question = _GET_CERTIFICATE.sub("领结婚证", question)
     if _BABY.search(question):
         question = _ON_THE_HUKOU.sub("新生儿上户口", question)
+    if _HOME.search(question):
+        question = _TRANSFER.sub("二手房过户", question)
     return question
 
 
