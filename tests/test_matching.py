@@ -7,6 +7,7 @@ import pytest
 from bot.answering.evaluation import evaluate_cases, load_cases
 from bot.answering.matching import (
     _FOREIGN_WRITER,
+    _LANDLORD_WRITER,
     DONE_WEIGHT,
     TOLD_WEIGHT,
     Matcher,
@@ -161,7 +162,20 @@ def test_a_city_is_not_a_typo_of_a_pinyin_alias(matcher):
                                               ("my wife and me are both Pakistani", True),
                                               ("our embassy needs this paper for the baby's passport", True),
                                               ("As a foreigner, can I apply?", True),
+                                              ("I entered with a Z visa last week", True),
+                                              ("Foreign teacher here, 3 years in Wuhan", True),
                                               ("I'm Chinese but grew up in Canada", False),
                                               ("my passport expires next month", False)])
 def test_a_writer_who_says_they_are_a_foreigner_is_recognised(text, foreign):
     assert bool(_FOREIGN_WRITER.search(normalize(text))) == foreign
+
+
+@pytest.mark.parametrize(("text", "landlord"), [("我是房东，租客说要办居住证", True),
+                                               ("我把房子租给了一对年轻夫妻", True),
+                                               ("我在汉阳有一套房子出租", True),
+                                               ("my tenant needs the lease filed", True),
+                                               ("房东不给备案，我能自己办居住证吗", False),
+                                               ("my landlord refuses to file the lease", False)])
+def test_a_writer_who_lets_a_home_is_recognised(text, landlord):
+    """A landlord asking about a tenant's 居住证 or school place tells the tenant's need, not their own."""
+    assert bool(_LANDLORD_WRITER.search(normalize(text))) == landlord

@@ -220,6 +220,7 @@ class Matcher:
         self._sibling_actions = self._build_sibling_actions(knowledge)
         self.places = PlaceFinder(knowledge)
         self._citizens_only = frozenset(s.id for s in knowledge.services.values() if not s.for_foreigners)
+        self._tenants_only = frozenset(s.id for s in knowledge.services.values() if not s.for_landlords)
         # Each family word as written and by sound (公积今 for 公积金), longest first.
         self._family_words = sorted(((normalize(word), phonetic(compact(normalize(word))), family)
                                      for family in knowledge.families.values() for word in family.words),
@@ -513,6 +514,9 @@ class Matcher:
         if _FOREIGN_WRITER.search(places.text):
             # "I'm German ... my passport", "as a foreigner ... residence permit": their own paper, or a foreigners' matter.
             targets = {t: v for t, v in targets.items() if t not in self._citizens_only}
+        if _LANDLORD_WRITER.search(places.text):
+            # "我是房东…他们说要办居住证": the tenants' need, told by the landlord who asks about their own part.
+            targets = {t: v for t, v in targets.items() if t not in self._tenants_only}
         decision = self._decide_targets(targets)
         together = self._named_together(phrases, targets, question, asked, places.text)
         if len(together) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
@@ -763,6 +767,12 @@ _FOREIGN_WRITER = re.compile(
     rf"|\b(?:i m|i am|we are|we re) from (?:the )?(?:{_COUNTRIES})\b"
     r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b"
     r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b|\bforeign (?:teacher|student|employee|worker|national|wife|husband)\b")
+
+
+# A writer who says they let a home ("我是房东", "我把房子租给了", "my tenant"), in normalized text.
+_LANDLORD_WRITER = re.compile(
+    r"(?:我|我们|我家)(?:是|作为)房东|作为房东|房子(?:出)?租给|(?:有|一)套房子?(?:出租|租出去)|房子出租|(?:租客|租户|房客)(?:说|要)"
+    r"|\b(?:i m|i am|we are|as) (?:the|a) landlords?\b|\bmy tenants?\b")
 
 
 def _clauses(question: str) -> list[str]:

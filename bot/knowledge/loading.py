@@ -223,4 +223,5 @@ def _service(raw: dict, path: Path, registry: dict[str, DocumentKind]) -> Servic
         sources=_sources(raw.get("sources")),
         review=_review(raw.get("review")),
         for_foreigners=raw.get("for_foreigners", True),
+        for_landlords=raw.get("for_landlords", True),
     )

@@ -243,6 +243,7 @@ class Service:
     sources: tuple[Source, ...] = ()
     review: Review | None = None
     for_foreigners: bool = True  # False: only Chinese citizens can apply (passport, ID card, 居住证)
+    for_landlords: bool = True  # False: a tenant's service (居住证, school enrolment), never a landlord's
 
     def condition(self, condition_id: str) -> Condition | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
