@@ -108,6 +108,15 @@ _HOME = re.compile(r"房子|二手房|房产证|不动产|买房|卖房|房东|�
 _TRANSFER = re.compile(r"(?<!二手房)过户")
 
 
+# Money for someone aged 80 or more (八九十岁的老人国家每个月都给钱) is the old-age allowance.
+_EIGHTY = re.compile(r"(?:[89]\d|八十|九十|八九十)(?:多)?(?:岁|周岁)|\b(?:over|turned|aged) [89]\d\b|\b[89]\d years? old\b",
+                     re.IGNORECASE)
+_MONEY = re.compile(r"(?<!高龄)(?:补贴|津贴|补助)|(?:发|给|有|领)(?:一笔|点|一点)?钱")
+# A pregnancy's 登记 (怀孕了…社区让去做个登记) is the childbirth registration.
+_PREGNANT = re.compile(r"怀孕|怀了|怀[二三]胎|怀[二三]宝|孕\d+周|孕[早中晚]期|建档|建小卡|pregnan")
+_REGISTRATION = re.compile(r"(?<![生育结婚离婚户口出生])登记")
+
+
 def in_context(question: str) -> str:
     """Words a whole message gives a meaning to, in the name that meaning has (a couple's 领证 is 领结婚证, a
     baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户). Only for questions: an alias is not a message."""
@@ -117,6 +126,10 @@ def in_context(question: str) -> str:
         question = _ON_THE_HUKOU.sub("新生儿上户口", question)
     if _HOME.search(question):
         question = _TRANSFER.sub("二手房过户", question)
+    if _EIGHTY.search(question):
+        question = _MONEY.sub("高龄津贴", question)
+    if _PREGNANT.search(question):
+        question = _REGISTRATION.sub("生育登记", question)
     return question
 
 
