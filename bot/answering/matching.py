@@ -117,9 +117,18 @@ _PREGNANT = re.compile(r"怀孕|怀了|怀[二三]胎|怀[二三]宝|孕\d+周|�
 _REGISTRATION = re.compile(r"(?<![生育结婚离婚户口出生])登记")
 
 
+# A renter taking provident fund money out (租房…公积金…取出来付房租) withdraws it for rent, unless the message
+# is about buying, a loan or leaving work, which are other withdrawals.
+_FUND = re.compile(r"公[积基]金|公积今|gongjijin|provident|housing fund|\bhpf\b", re.IGNORECASE)
+_RENTING = re.compile(r"房租|租房|租的房|租了|\brent", re.IGNORECASE)
+_OTHER_WITHDRAWAL = re.compile(r"买房|购房|买了房|房子买了|贷款|还贷|商贷|退休|离职|辞职|\bbuy|purchase|mortgage|retir",
+                               re.IGNORECASE)
+_TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)")
+
+
 def in_context(question: str) -> str:
     """Words a whole message gives a meaning to, in the name that meaning has (a couple's 领证 is 领结婚证, a
-    baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户). Only for questions: an alias is not a message."""
+    baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户, a renter's 取出来 a rent withdrawal). Only for questions: an alias is not a message."""
     if _COUPLE.search(question):
         question = _GET_CERTIFICATE.sub("领结婚证", question)
     if _BABY.search(question):
@@ -130,6 +139,8 @@ def in_context(question: str) -> str:
         question = _MONEY.sub("高龄津贴", question)
     if _PREGNANT.search(question):
         question = _REGISTRATION.sub("生育登记", question)
+    if _FUND.search(question) and _RENTING.search(question) and not _OTHER_WITHDRAWAL.search(question):
+        question = _TAKE_OUT.sub("租房提取公积金", question)
     return question
 
 
