@@ -903,6 +903,9 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "the business license (yingye zhizhao) is done": a paper already had
     rf"|\bthe (?P<done_paper>(?:[a-z]+ ){{0,2}}?{_PAPER})\b[^.!?]{{0,30}}? (?:is|was|are|got) (?:already )?"
     r"(?:done|ready|issued|approved|sorted|finished)\b"
+    # "我问他是健康证吗，他说不是", "not the business license": what the request is said not to be
+    rf"|是(?P<denied>[^{_BREAK}]{{2,8}}?)吗[{_BREAK}]*(?:他|她|人家|对方)?说?(?:不是|不对)"
+    rf"|\bnot (?:the |a |an |my |our )?(?P<not_this>(?:[a-z]+ ){{0,2}}?{_PAPER})\b"
     # "和小学入学报名那个一样吗": what the request is compared with
     rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
