@@ -160,6 +160,7 @@ def test_a_city_is_not_a_typo_of_a_pinyin_alias(matcher):
 
 @pytest.mark.parametrize(("text", "foreign"), [("I'm German, my girlfriend is from Hankou", True),
                                               ("my wife and me are both Pakistani", True),
+                                              ("my wife and I are both from Nigeria", True),
                                               ("our embassy needs this paper for the baby's passport", True),
                                               ("As a foreigner, can I apply?", True),
                                               ("I entered with a Z visa last week", True),

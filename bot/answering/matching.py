@@ -788,7 +788,7 @@ _COUNTRIES = (
     "vietnam|thailand|philippines|indonesia|malaysia|singapore|pakistan|egypt")
 _FOREIGN_WRITER = re.compile(
     rf"\b(?:i m|i am|we are|we re|are both|we both|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
-    rf"|\b(?:i m|i am|we are|we re) from (?:the )?(?:{_COUNTRIES})\b"
+    rf"|\b(?:i m|i am|we are|we re|are both|we both)(?: both)? from (?:the )?(?:{_COUNTRIES})\b"
     r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b"
     r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b|\bforeign (?:teacher|student|employee|worker|national|wife|husband)\b")
 
