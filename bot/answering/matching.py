@@ -127,8 +127,9 @@ _TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)")
 
 
 def in_context(question: str) -> str:
-    """Words a whole message gives a meaning to, in the name that meaning has (a couple's 领证 is 领结婚证, a
-    baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户, a renter's 取出来 a rent withdrawal). Only for questions: an alias is not a message."""
+    """Words a whole message gives a meaning to, in the name that meaning has: a couple's 领证 is 领结婚证, a
+    baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户, a renter's 取出来 a rent withdrawal.
+    Only for questions: an alias is not a message."""
     if _COUPLE.search(question):
         question = _GET_CERTIFICATE.sub("领结婚证", question)
     if _BABY.search(question):
@@ -142,6 +143,12 @@ def in_context(question: str) -> str:
     if _FUND.search(question) and _RENTING.search(question) and not _OTHER_WITHDRAWAL.search(question):
         question = _TAKE_OUT.sub("租房提取公积金", question)
     return question
+
+
+def _read(question: str) -> str:
+    """A question as the matcher reads it: clauses broken where a long post breaks lines with spaces, words read
+    in the message's context, and one wording for what means the same."""
+    return same_meaning(in_context(_spaces_as_breaks(question)))
 
 
 def same_meaning(text: str) -> str:
@@ -370,7 +377,7 @@ class Matcher:
 
     def scores(self, question: str) -> dict[str, float]:
         """Score every target 0-100 for a question (one sentence or a whole message)."""
-        return self._scores(self._windows(_without_documents(same_meaning(in_context(question))))).scores
+        return self._scores(self._windows(_without_documents(_read(question)))).scores
 
     def _scores(self, windows: list[_Window]) -> _Evidence:
         """Score and best phrase score per target, the best over the message's windows; the targets
@@ -526,7 +533,7 @@ class Matcher:
         kind = smalltalk.classify(question)
         if kind:
             return Decision(SMALLTALK, smalltalk=kind)
-        places, asked = _find_places(same_meaning(in_context(_spaces_as_breaks(question))), self.places)
+        places, asked = _find_places(_read(question), self.places)
         asked = _without_documents(asked)
         family = self._family_only(places.text)
         if family is not None:
@@ -946,12 +953,17 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     re.IGNORECASE)
 
 
+# Papers that someone said the citizen needs when 说 comes just before (学校说要提供居住证): the request.
+_SAID_TO_NEED = ("documents", "needed", "needed_as_asked")
+
+
 def _blank_documents(found: re.Match) -> str:
     """要带出生证 -> 〇〇〇〇〇; 要带什么 names no document and stays, and so does a paper someone said the
     citizen needs (学校说要提供居住证: see _REQUIRED)."""
     documents = next(part for part in found.groups() if part is not None)
     before = found.string[max(0, found.start() - _REQUIRED_REACH):found.start()]
-    if (found.group("documents") or found.group("needed") or found.group("needed_as_asked")) and "说" in before and not _PUNCTUATION.search(before[before.rindex("说"):]):
+    said_needed = any(found.group(name) for name in _SAID_TO_NEED)
+    if said_needed and "说" in before and not _PUNCTUATION.search(before[before.rindex("说"):]):
         return found.group()
     return PLACEHOLDER * len(found.group()) if _distinctive(_strip_fillers(documents)).strip() else found.group()
 
