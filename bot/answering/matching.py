@@ -99,8 +99,17 @@ _GET_CERTIFICATE = re.compile(r"(?<![结离])(?:领|扯)证")
 
 
 # A baby's parents putting it "on the hukou" (给伢上户口) register a newborn.
-_BABY = re.compile(r"宝宝|孩子|小孩|小伢|伢|娃|婴儿|新生儿|儿子|女儿|孙子|孙女|外孙|baby")
-_ON_THE_HUKOU = re.compile(r"(?<!新生儿)(?:上|报)户口(?!都?要用|用|的时候|时)")
+_BABY = re.compile(r"宝宝|孩子|小孩|小伢|伢|娃|婴儿|新生儿|儿子|女儿|孙子|孙女|外孙|baby|newborn|was born|gave birth",
+                   re.IGNORECASE)
+_ON_THE_HUKOU = re.compile(r"(?<!新生儿)(?:上|报)户口(?!都?要用|用|的时候|时)"
+                           r"|\b(?:register|add|put)(?:ing)? (?:him|her|them|the baby|(?:our|my) (?:son|daughter|baby))"
+                           r"(?: [a-z]+){0,2} (?:in|on|to|into|under) (?:[a-z]+ ){0,3}?(?:hukou|household)\b",
+                           re.IGNORECASE)
+
+
+# A graduate settling their hukou (毕业…户口迁过来, settle my hukou after my master's) settles as a graduate.
+_GRADUATE = re.compile(r"毕业|应届|本科|硕士|研究生|大专|专科|博士|graduat|master s|masters|bachelor", re.IGNORECASE)
+_SETTLE = re.compile(r"户口迁过来|户口落|(?<![生靠房])落户|落护|迁户口|\bsettle (?:[a-z]+ ){0,2}hukou\b|\bget (?:a )?wuhan hukou\b", re.IGNORECASE)
 
 
 # A home's 过户 is a second-hand home's transfer, not a car's.
@@ -133,7 +142,9 @@ def in_context(question: str) -> str:
     if _COUPLE.search(question):
         question = _GET_CERTIFICATE.sub("领结婚证", question)
     if _BABY.search(question):
-        question = _ON_THE_HUKOU.sub("新生儿上户口", question)
+        question = _ON_THE_HUKOU.sub(lambda m: "register newborn hukou" if m.group().isascii() else "新生儿上户口", question)
+    if _GRADUATE.search(question):
+        question = _SETTLE.sub(lambda m: "graduate settlement" if m.group().isascii() else "毕业生落户", question)
     if _HOME.search(question):
         question = _TRANSFER.sub("二手房过户", question)
     if _EIGHTY.search(question):
