@@ -112,9 +112,10 @@ _GRADUATE = re.compile(r"毕业|应届|本科|硕士|研究生|大专|专科|博
 _SETTLE = re.compile(r"户口迁过来|户口落|(?<![生靠房])落户|落护|迁户口|\bsettle (?:[a-z]+ ){0,2}hukou\b|\bget (?:a )?wuhan hukou\b", re.IGNORECASE)
 
 
-# A home's 过户 is a second-hand home's transfer, not a car's.
+# A home's 过户 is a second-hand home's transfer, a car's a used car's.
 _HOME = re.compile(r"房子|二手房|房产证|不动产|买房|卖房|房东|房主|老房")
-_TRANSFER = re.compile(r"(?<!二手房)过户")
+_CAR = re.compile(r"二手车|车主|车管所|号牌|牌照|汽车|轿车|买车|卖车")
+_TRANSFER = re.compile(r"(?<!二手房)(?<!二手车)过户")
 
 
 # Money for someone aged 80 or more (八九十岁的老人国家每个月都给钱) is the old-age allowance.
@@ -145,8 +146,10 @@ def in_context(question: str) -> str:
         question = _ON_THE_HUKOU.sub(lambda m: "register newborn hukou" if m.group().isascii() else "新生儿上户口", question)
     if _GRADUATE.search(question):
         question = _SETTLE.sub(lambda m: "graduate settlement" if m.group().isascii() else "毕业生落户", question)
-    if _HOME.search(question):
+    if _HOME.search(question) and not _CAR.search(question):
         question = _TRANSFER.sub("二手房过户", question)
+    elif _CAR.search(question) and not _HOME.search(question):
+        question = _TRANSFER.sub("二手车过户", question)
     if _EIGHTY.search(question):
         question = _MONEY.sub("高龄津贴", question)
     if _PREGNANT.search(question):
@@ -894,7 +897,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "here on a valid residence permit": the status someone holds
     r"|\b(?:on|holding) (?:a|an|my|our|his|her) (?P<held>(?:[a-z]+[ -]){0,3}?permit)\b"
     # "我家是低保户", "作为个体户": a status someone has
-    rf"|(?:是|属于|作为)(?P<status_held>[^{_BREAK}]{{2,6}}?(?:户|家庭|对象))(?=[{_BREAK}]|$)"
+    rf"|(?:是|属于|作为|称其为)(?P<status_held>[^{_BREAK}]{{2,6}}?(?:户|家庭|对象|人员))(?=[{_BREAK}]|$)"
     # "已经吃了三年低保", "一直在领高龄补贴": what someone already receives
     rf"|(?:已经|一直)在?(?:吃|领|享受|拿)(?![到过])(?:了|着)?(?:好几年|几年|[一二两三四五六七八九十\d]+年)?的?(?P<receiving>(?![\d一二两三四五六七八九十几好了着])[^{_BREAK}]{{2,6}})(?=[{_BREAK}]|$)"
     # "结婚证和户口本都在我手里": papers at hand
@@ -916,7 +919,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|(?:会不会|会|怕|担心)影响(?:到)?(?P<affected>[^{_BREAK}]{{2,10}})"
     rf"|(?P<duration>[^{_BREAK}要]{{2,6}}?)满(?:多长时间|多久|几年|半年|一年|[一二两三四五\d]+年)"
     # "以后还要办医保和社保卡", "later the social insurance card": what comes later, not the request
-    rf"|(?<![^{_BREAK}])(?:以后|之后|后面|后续|到时候)(?P<later>[^{_BREAK}]{{2,16}})"
+    rf"|(?<![^{_BREAK}])(?:准备|打算)?(?:以后|之后|后面|后续|到时候)(?P<later>[^{_BREAK}]{{2,16}})"
     r"|\b(?:and )?later (?:on )?(?:the |a |my |our )?(?P<later_en>(?:[a-z]+ ){0,3}?[a-z]+)(?=[.,;!?]|$)"
     # "the business license (yingye zhizhao) is done": a paper already had
     rf"|\bthe (?P<done_paper>(?:[a-z]+ ){{0,2}}?{_PAPER})\b[^.!?]{{0,30}}? (?:is|was|are|got) (?:already )?"
@@ -924,6 +927,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "我问他是健康证吗，他说不是", "not the business license": what the request is said not to be
     rf"|是(?P<denied>[^{_BREAK}]{{2,8}}?)吗[{_BREAK}]*(?:他|她|人家|对方)?说?(?:不是|不对)"
     rf"|\bnot (?:the |a |an |my |our )?(?P<not_this>(?:[a-z]+ ){{0,2}}?{_PAPER})\b"
+    # "married to a Chinese woman": a status, not the request
+    r"|\b(?P<married_to>married to(?: (?:a|an|my|the))?(?: [a-z]+){0,2})"
     # "和小学入学报名那个一样吗": what the request is compared with
     rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
@@ -1026,7 +1031,7 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 
 # Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
 # The rest of the name may follow (出生证 of 出生证明).
-_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了|还在|在家|是?有的)")
+_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:[和跟及、][^\s，。,.!?！？]{1,6}?)?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了|还在|在家|是?有的)")
 
 
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
