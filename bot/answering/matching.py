@@ -929,6 +929,9 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|\bnot (?:the |a |an |my |our )?(?P<not_this>(?:[a-z]+ ){{0,2}}?{_PAPER})\b"
     # "married to a Chinese woman": a status, not the request
     r"|\b(?P<married_to>married to(?: (?:a|an|my|the))?(?: [a-z]+){0,2})"
+    # "要不要房东开发票": a paper someone else must issue, asked about
+    rf"|(?:要不要|需不需要|需要)(?P<issued>(?:房东|对方|单位|公司|医院|学校|社区|村里)开(?:个|张)?[^{_BREAK}]{{0,6}}?(?:{_DOCUMENT}|发票))"
+    rf"(?:吗|不|么|呢)?(?=[{_BREAK}]|$)"
     # "和小学入学报名那个一样吗": what the request is compared with
     rf"|(?:和|跟|同|像)(?P<compared>[^{_BREAK}]{{2,10}}?)(?:那个|那样|这个)?(?:一样|差不多|类似|相同)"
     # "奶奶有银行卡和社保卡": papers someone holds (not 要有, 有没有, 有效期)
@@ -1031,7 +1034,8 @@ def _chinese_phrase_score(phrase: _Phrase, question: str, question_raw: str, cor
 
 # Said right after a name: the citizen already has it (出生证明已经拿到了, 营业执照都办下来了).
 # The rest of the name may follow (出生证 of 出生证明).
-_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:[和跟及、][^\s，。,.!?！？]{1,6}?)?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了|还在|在家|是?有的)")
+_HAD = re.compile(r"[^\s，。,.!?！？]{0,2}?(?:[和跟及、][^\s，。,.!?！？]{1,6}?)?"
+                  r"(?:上个?(?:礼拜|星期|月|周)|昨天|前天|前几天|去年|上周)?(?:也|都|早就?)?(?:已经|已)?(?:在[^\s，。,.!?！？]{1,4}?)?(?:拿到|领到|办好|办完|办下来|办过|有了|领了|拿了|下来了|批下来|给了|开了|发了|没了|在享受|享受了|还在|在家|是?有的)")
 
 
 # Said right before a name: the citizen does not want it (不用开公司那么麻烦, 不想弄公司).
@@ -1044,11 +1048,15 @@ _NOT_WANTED_REACH = 8  # characters: its longest match, so only that much before
 _ATTRIBUTE = re.compile(r"地址|资本|资金|日期|时间|家庭|对象")
 
 
+_GENERIC_END = re.compile(r"(?:办理|申请|手续|登记)$")
+
+
 def _not_asked(raw: str, text: str) -> bool:
     """The name occurs only as something the citizen already has, does not want, or as an attribute of
     something. A name found with a gap (孩子…出生证明) is judged by its last two characters (证明已经拿到).
     The text keeps its clause breaks: in "股东变更、地址变更" the 地址 is not the change's."""
-    for name in (raw, raw[-2:]):
+    core = _GENERIC_END.sub("", raw)  # 个体户营业执照办理 is judged by 执照
+    for name in (raw, core[-2:]):
         at = text.find(name)
         if at >= 0:
             end = at + len(name)
