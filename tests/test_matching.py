@@ -175,6 +175,7 @@ def test_a_writer_who_says_they_are_a_foreigner_is_recognised(text, foreign):
                                                ("我把房子租给了一对年轻夫妻", True),
                                                ("我在汉阳有一套房子出租", True),
                                                ("my tenant needs the lease filed", True),
+                                               ("We just rented it out to a young couple. The tenant asked us to file", True),
                                                ("房东不给备案，我能自己办居住证吗", False),
                                                ("my landlord refuses to file the lease", False)])
 def test_a_writer_who_lets_a_home_is_recognised(text, landlord):

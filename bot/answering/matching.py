@@ -133,7 +133,8 @@ _FUND = re.compile(r"公[积基]金|公积今|gongjijin|provident|housing fund|\
 _RENTING = re.compile(r"房租|租房|租的房|租了|\brent", re.IGNORECASE)
 _OTHER_WITHDRAWAL = re.compile(r"买房|购房|买了房|房子买了|贷款|还贷|商贷|退休|离职|辞职|\bbuy|purchase|mortgage|retir",
                                re.IGNORECASE)
-_TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)")
+_TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)|\b(?:rent )?withdraw(?:al|ing)?\b|\btake (?:the )?(?:money |it )?out\b",
+                       re.IGNORECASE)
 
 
 def in_context(question: str) -> str:
@@ -155,7 +156,8 @@ def in_context(question: str) -> str:
     if _PREGNANT.search(question):
         question = _REGISTRATION.sub("生育登记", question)
     if _FUND.search(question) and _RENTING.search(question) and not _OTHER_WITHDRAWAL.search(question):
-        question = _TAKE_OUT.sub("租房提取公积金", question)
+        question = _TAKE_OUT.sub(lambda m: "withdraw provident fund for rent" if m.group().isascii() else "租房提取公积金",
+                                 question)
     return question
 
 
@@ -817,7 +819,9 @@ _FOREIGN_WRITER = re.compile(
 # A writer who says they let a home ("我是房东", "我把房子租给了", "my tenant"), in normalized text.
 _LANDLORD_WRITER = re.compile(
     r"(?:我|我们|我家)(?:是|作为)房东|作为房东|房子(?:出)?租给|(?:有|一)套房子?(?:出租|租出去)|房子出租|(?:租客|租户|房客)(?:说|要)"
-    r"|\b(?:i m|i am|we are|as) (?:the|a) landlords?\b|\bmy tenants?\b")
+    r"|\b(?:i m|i am|we are|as) (?:the|a) landlords?\b|\b(?:my|our) tenants?\b"
+    r"|\brent(?:ed|ing)? (?:it|our (?:flat|apartment|home|house)|the (?:flat|apartment)) out\b"
+    r"|\bthe tenants? (?:asked|asks|says|said|wants|needs)\b")
 
 
 def _clauses(question: str) -> list[str]:
