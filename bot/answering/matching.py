@@ -137,27 +137,27 @@ _TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)|\b(?:rent )?withdraw(?:al
                        re.IGNORECASE)
 
 
+# Each rule: the cues the message must have, the cue that stops it, the words it rewrites, and their name in
+# Chinese and (for English words) in English. In order: each rule reads what the rules before it wrote.
+_IN_CONTEXT = (
+    ((_COUPLE,), None, _GET_CERTIFICATE, "领结婚证", None),
+    ((_BABY,), None, _ON_THE_HUKOU, "新生儿上户口", "register newborn hukou"),
+    ((_GRADUATE,), None, _SETTLE, "毕业生落户", "graduate settlement"),
+    ((_HOME,), _CAR, _TRANSFER, "二手房过户", None),
+    ((_CAR,), _HOME, _TRANSFER, "二手车过户", None),
+    ((_EIGHTY,), None, _MONEY, "高龄津贴", None),
+    ((_PREGNANT,), None, _REGISTRATION, "生育登记", None),
+    ((_FUND, _RENTING), _OTHER_WITHDRAWAL, _TAKE_OUT, "租房提取公积金", "withdraw provident fund for rent"),
+)
+
+
 def in_context(question: str) -> str:
     """Words a whole message gives a meaning to, in the name that meaning has: a couple's 领证 is 领结婚证, a
     baby's 上户口 is 新生儿上户口, a home's 过户 is 二手房过户, a renter's 取出来 a rent withdrawal.
     Only for questions: an alias is not a message."""
-    if _COUPLE.search(question):
-        question = _GET_CERTIFICATE.sub("领结婚证", question)
-    if _BABY.search(question):
-        question = _ON_THE_HUKOU.sub(lambda m: "register newborn hukou" if m.group().isascii() else "新生儿上户口", question)
-    if _GRADUATE.search(question):
-        question = _SETTLE.sub(lambda m: "graduate settlement" if m.group().isascii() else "毕业生落户", question)
-    if _HOME.search(question) and not _CAR.search(question):
-        question = _TRANSFER.sub("二手房过户", question)
-    elif _CAR.search(question) and not _HOME.search(question):
-        question = _TRANSFER.sub("二手车过户", question)
-    if _EIGHTY.search(question):
-        question = _MONEY.sub("高龄津贴", question)
-    if _PREGNANT.search(question):
-        question = _REGISTRATION.sub("生育登记", question)
-    if _FUND.search(question) and _RENTING.search(question) and not _OTHER_WITHDRAWAL.search(question):
-        question = _TAKE_OUT.sub(lambda m: "withdraw provident fund for rent" if m.group().isascii() else "租房提取公积金",
-                                 question)
+    for cues, unless, words, chinese, english in _IN_CONTEXT:
+        if all(cue.search(question) for cue in cues) and not (unless and unless.search(question)):
+            question = words.sub(lambda m, zh=chinese, en=english: en if en and m.group().isascii() else zh, question)
     return question
 
 
@@ -266,8 +266,11 @@ class Matcher:
             self._add_vocabulary(target, names, document_frequency)
         self._sibling_actions = self._build_sibling_actions(knowledge)
         self.places = PlaceFinder(knowledge)
-        self._citizens_only = frozenset(s.id for s in knowledge.services.values() if not s.for_foreigners)
-        self._tenants_only = frozenset(s.id for s in knowledge.services.values() if not s.for_landlords)
+        # Writers some services are never the answer to: a foreigner (their passport is their own country's), a
+        # landlord (the 居住证 they tell of is their tenant's).
+        self._not_for_writer = (
+            (_FOREIGN_WRITER, frozenset(s.id for s in knowledge.services.values() if not s.for_foreigners)),
+            (_LANDLORD_WRITER, frozenset(s.id for s in knowledge.services.values() if not s.for_landlords)))
         # Each family word as written and by sound (公积今 for 公积金), longest first.
         self._family_words = sorted(((normalize(word), phonetic(compact(normalize(word))), family)
                                      for family in knowledge.families.values() for word in family.words),
@@ -357,15 +360,17 @@ class Matcher:
         """Per service, the action words (注销, 补办, stolen ...) that none of its own names and examples use
         but a sibling matter's names do, and those matters: 食品经营许可证注销 is its sibling's."""
         actions: dict[str, dict[str, list[str]]] = {}
+        own: dict[str, str] = {}  # each service's own words, normalized once
         for matter in knowledge.matters.values():
             service = knowledge.services.get(matter.sibling or "")
             if service is None:
                 continue
-            own = " ".join(normalize(t) for t in (service.name.zh, service.name.en or "", *service.aliases,
-                                                   *service.examples))
+            if service.id not in own:
+                own[service.id] = " ".join(normalize(t) for t in (service.name.zh, service.name.en or "",
+                                                                  *service.aliases, *service.examples))
             names = " ".join(normalize(t) for t in (matter.name.zh, matter.name.en or "", *matter.aliases))
             for word in SIBLING_ACTIONS:
-                if word in names and word not in own:
+                if word in names and word not in own[service.id]:
                     actions.setdefault(service.id, {}).setdefault(word, []).append(MATTER_PREFIX + matter.id)
         return {s: {w: tuple(m) for w, m in words.items()} for s, words in actions.items()}
 
@@ -558,12 +563,9 @@ class Matcher:
         scores, phrases, named_in_asking, support = self._scores(self._windows(asked))
         everything = {k: v for k, v in scores.items() if not k.startswith(EVENT_PREFIX)}
         targets = self._neighbours_with_evidence(everything, asked)
-        if _FOREIGN_WRITER.search(places.text):
-            # "I'm German ... my passport", "as a foreigner ... residence permit": their own paper, or a foreigners' matter.
-            targets = {t: v for t, v in targets.items() if t not in self._citizens_only}
-        if _LANDLORD_WRITER.search(places.text):
-            # "我是房东…他们说要办居住证": the tenants' need, told by the landlord who asks about their own part.
-            targets = {t: v for t, v in targets.items() if t not in self._tenants_only}
+        for writer, not_theirs in self._not_for_writer:
+            if writer.search(places.text):
+                targets = {t: v for t, v in targets.items() if t not in not_theirs}
         decision = self._decide_targets(targets)
         together = self._named_together(phrases, targets, question, asked, places.text)
         if len(together) >= 2 and decision.action in (ANSWER, CLARIFY, REFER):
