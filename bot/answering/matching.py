@@ -25,6 +25,7 @@ the matcher clarifies instead of guessing. Three things keep it from answering t
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -297,6 +298,8 @@ class Matcher:
         self._phrases_by_char = {k: np.array(v, dtype=np.int32) for k, v in by_char.items()}
         self._phrases_by_word = {k: np.array(v, dtype=np.int32) for k, v in by_word.items()}
         self._english_words = list(by_word)
+        # A message's words recur in its windows, and citizens' words in each other's questions.
+        self._similar_words = functools.lru_cache(maxsize=8192)(self._typos_of_known_words)
         # What a phrase must share with the question to score at all (see _chinese_phrase_score):
         # all its distinct characters but the misses allowed; an English phrase, half its words.
         self._needed = np.array([max(1, len(set(p.text)) - _allowed_misses(len(p.text))) if p.cjk
@@ -346,7 +349,7 @@ class Matcher:
                 matches[known] = max(matches.get(known, 0.0), _word_similarity(known, word))
         return matches
 
-    def _similar_words(self, word: str) -> list[str]:
+    def _typos_of_known_words(self, word: str) -> list[str]:
         """English phrase words equal to a question word, or close enough to be a typo of it."""
         exact = [word] if word in self._phrases_by_word else []
         if len(word) < 5 or word in LATIN_CITIES:

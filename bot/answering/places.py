@@ -61,6 +61,8 @@ class PlaceFinder:
         self._latin = re.compile(r"\b(" + "|".join(map(re.escape, latin)) + r")\b") if latin else None
         names = (*self.districts, *other_places(), *_HOME_CITY)
         self._longest = max(len(name) for name in names if not name.isascii())
+        # Every name is two characters or more: a position whose first two are no name's is skipped at once.
+        self._starts = frozenset(name[:2] for name in names if not name.isascii())
 
     def find(self, question: str) -> Places:
         text = normalize(question)
@@ -69,7 +71,8 @@ class PlaceFinder:
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(text):
-            if text[i].isascii():  # Latin names are found by whole words below
+            # Latin names are found by whole words below.
+            if text[i].isascii() or text[i:i + 2] not in self._starts:
                 i += 1
                 continue
             for length in range(min(self._longest, len(text) - i), 1, -1):
