@@ -27,8 +27,9 @@ QUESTION_SETS = load_table("question_sets.yaml")
 @pytest.mark.parametrize("case", CASES, ids=[c["q"] or "<empty>" for c in CASES])
 def test_decisions(matcher, case):
     decision = matcher.decide(case["q"])
-    if "never" in case:  # whatever else happens, this service (or matter) is not the answer
-        assert case["never"] not in (decision.service_id, decision.matter_id), decision
+    if "never" in case:  # whatever else happens, this service (matter, event:<id>) is not the answer
+        event = decision.event_id and f"event:{decision.event_id}"
+        assert case["never"] not in (decision.service_id, decision.matter_id, event), decision
         return
     assert decision.action == case["action"], decision
     if "service" in case:

@@ -103,7 +103,7 @@ _GET_CERTIFICATE = re.compile(r"(?<![结离])(?:领|扯)证")
 _BABY = re.compile(r"宝宝|孩子|小孩|小伢|伢|娃|婴儿|新生儿|儿子|女儿|孙子|孙女|外孙|baby|newborn|was born|gave birth",
                    re.IGNORECASE)
 _ON_THE_HUKOU = re.compile(r"(?<!新生儿)(?:上|报)户口(?!都?要用|用|的时候|时)"
-                           r"|\b(?:register|add|put)(?:ing)? (?:him|her|them|the baby|(?:our|my) (?:son|daughter|baby))"
+                           r"|\b(?:register(?:ing)?|add(?:ing)?|put(?:ting)?|get(?:ting)?) (?:him|her|them|the baby|(?:our|my) (?:son|daughter|baby))"
                            r"(?: [a-z]+){0,2} (?:in|on|to|into|under) (?:[a-z]+ ){0,3}?(?:hukou|household)\b",
                            re.IGNORECASE)
 
@@ -132,7 +132,9 @@ _REGISTRATION = re.compile(r"(?<![生育结婚离婚户口出生])登记")
 # is about buying, a loan or leaving work, which are other withdrawals.
 _FUND = re.compile(r"公[积基]金|公积今|gongjijin|provident|housing fund|\bhpf\b", re.IGNORECASE)
 _RENTING = re.compile(r"房租|租房|租的房|租了|\brent", re.IGNORECASE)
-_OTHER_WITHDRAWAL = re.compile(r"买房|购房|买了房|房子买了|贷款|还贷|商贷|退休|离职|辞职|\bbuy|purchase|mortgage|retir",
+_OTHER_WITHDRAWAL = re.compile(r"买房|购房|买了房|房子买了|贷款|还贷|商贷|退休|离职|辞职|retir"
+                               # not "not buying", "no plan to buy"
+                               r"|(?<!not )(?<!n't )(?<!plan to )(?<!plans to )(?<!planning to )\b(?:buy|purchas|mortgage)",
                                re.IGNORECASE)
 _TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)|\b(?:rent )?withdraw(?:al|ing)?\b|\btake (?:the )?(?:money |it )?out\b",
                        re.IGNORECASE)
@@ -582,8 +584,11 @@ class Matcher:
             best, event_id = events[0]
             best_service = max(services, key=services.get, default=None)
             named = best_service is not None and phrases[best_service] >= NAMED_PHRASE
+            # In a story, a life event told ("we moved back to Wuhan last summer") is context, not the request.
+            asked_for = not support or EVENT_PREFIX + event_id in named_in_asking or _asks_for_everything(question)
             if best >= self.thresholds.answer and best > max(targets.values(), default=0.0) - self.thresholds.margin \
-                    and best > services.get(best_service, 0.0) and (not named or _asks_for_everything(question)):
+                    and best > services.get(best_service, 0.0) and (not named or _asks_for_everything(question)) \
+                    and asked_for:
                 event = self.knowledge.events[event_id]
                 decision = Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
                                     decision.candidates, event_id=event_id)
@@ -818,7 +823,9 @@ _FOREIGN_WRITER = re.compile(
     rf"\b(?:i m|i am|we are|we re|are both|we both|as|me)(?: an?)? (?:{_NATIONALITIES}|foreigner|expat|foreign national|non chinese)\b"
     rf"|\b(?:i m|i am|we are|we re|are both|we both)(?: both)? from (?:the )?(?:{_COUNTRIES})\b"
     r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b"
-    r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b|\bforeign (?:teacher|student|employee|worker|national|wife|husband)\b")
+    rf"|\b(?:{_NATIONALITIES}) (?:guy|girl|man|woman|dude|lady|expat|citizen) here\b"
+    r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b"
+    r"|\bforeign (?:teacher|student|employee|worker|national|wife|husband|lecturer|engineer|professor|expert|spouse)\b")
 
 
 # A writer who says they let a home ("我是房东", "我把房子租给了", "my tenant"), in normalized text.
@@ -913,7 +920,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|(?P<at_hand>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)(?:都|也)?在(?:我|他|她|我们)?(?:手里|手上|身上)"
     # "my dad is retired", "I can just go with my passport": a status held, a paper used
     r"|\b(?:is|are|am|was|already|got) (?P<retired>retired)\b"
-    r"|\b(?:go|travel|enter|fly|come) (?:there |in )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
+    r"|\b(?:go|travel|enter|fly|come|apply|register|sign up) (?:there |in )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
     rf"{_PAPER})\b(?! renewal| application)"
     # "除了低保之外": what the citizen already has and asks beyond
     rf"|除了(?P<besides>[^{_BREAK}]{{2,8}}?)(?:之外|以外)"
