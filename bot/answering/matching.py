@@ -824,6 +824,10 @@ _FOREIGN_WRITER = re.compile(
     rf"|\b(?:i m|i am|we are|we re|are both|we both)(?: both)? from (?:the )?(?:{_COUNTRIES})\b"
     r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b"
     rf"|\b(?:{_NATIONALITIES}) (?:guy|girl|man|woman|dude|lady|expat|citizen) here\b"
+    rf"|\b(?:i m|i am|as|me)(?: an?)? (?:{_NATIONALITIES}) (?:lecturer|teacher|engineer|student|professor|manager)\b"
+    rf"|\b(?:{_NATIONALITIES}) (?:lecturer|teacher|engineer|professor) (?:at|in|here)\b"
+    rf"|\b(?:became|am|i m) an? (?:{_NATIONALITIES}) citizen\b|\b(?:my|on (?:my|a)) (?:{_NATIONALITIES}) passport\b"
+    r"|\bwork(?: type)? residence permit\b"
     r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b"
     r"|\bforeign (?:teacher|student|employee|worker|national|wife|husband|lecturer|engineer|professor|expert|spouse)\b")
 
@@ -904,7 +908,7 @@ _BREAK = r"\s，。？！?!,.；;、：:（）()"  # where a document's name end
 # Papers and conditions of a request, not the service asked about: a document to bring (要带出生证吗), what
 # the citizen lacks (没有租房合同备案能不能取), what must come first (要不要先办居住证才能换).
 _DOCUMENTS_AND_CONDITIONS = re.compile(
-    rf"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^{_BREAK}去到]*)"
+    rf"(?:要|需要|得|必须|还要|还得|需|应该)(?:带|携带|提供|出示|准备)(?P<documents>[^{_BREAK.replace('、', '')}去到]*)"
     # "需要居住证吗", "要不要户口本", "要毕业证吗" (要 alone only as a question): whether a paper is needed
     rf"|(?:(?:要不要|需不需要|需要|用不用|还要)(?P<needed>[^{_BREAK}办申领开弄搞]{{0,6}}?{_DOCUMENT})(?:吗|不|么|嘛|呢)?"
     rf"|(?<![不需还想])要(?P<needed_as_asked>[^{_BREAK}办申领开弄搞]{{0,6}}?{_DOCUMENT})(?:吗|不|么|嘛|呢))(?=[{_BREAK}]|$)"
