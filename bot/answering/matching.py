@@ -941,6 +941,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "以后还要办医保和社保卡", "later the social insurance card": what comes later, not the request
     rf"|(?<![^{_BREAK}])(?:准备|打算)?(?:以后|之后|后面|后续|到时候)(?P<later>[^{_BREAK}]{{2,16}})"
     r"|\b(?:and )?later (?:on )?(?:the |a |my |our )?(?P<later_en>(?:[a-z]+ ){0,3}?[a-z]+)(?=[.,;!?]|$)"
+    # "a juzhuzheng for our kid's school enrollment later": what it is for, later
+    r"|\bfor (?P<later_for>(?:[a-z']+ ){1,5}?)later\b"
     # "the business license (yingye zhizhao) is done": a paper already had
     rf"|\bthe (?P<done_paper>(?:[a-z]+ ){{0,2}}?{_PAPER})\b[^.!?]{{0,30}}? (?:is|was|are|got) (?:already )?"
     r"(?:done|ready|issued|approved|sorted|finished)\b"
