@@ -140,6 +140,11 @@ _TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)|\b(?:rent )?withdraw(?:al
                        re.IGNORECASE)
 
 
+# A driver's licence that "expires in a couple of months" is due for renewal.
+_DRIVING = re.compile(r"驾照|驾驶证|车管所|\bdriv(?:ing|er'?s?)\b|chesuo", re.IGNORECASE)
+_LICENCE_EXPIRES = re.compile(r"\blicen[cs]e\b[^.?!;]{0,80}?\b(?:expires?|expiring|expired|runs out)\b", re.IGNORECASE)
+
+
 # Each rule: the cues the message must have, the cue that stops it, the words it rewrites, and their name in
 # Chinese and (for English words) in English. In order: each rule reads what the rules before it wrote.
 _IN_CONTEXT = (
@@ -151,6 +156,7 @@ _IN_CONTEXT = (
     ((_EIGHTY,), None, _MONEY, "高龄津贴", None),
     ((_PREGNANT,), None, _REGISTRATION, "生育登记", None),
     ((_FUND, _RENTING), _OTHER_WITHDRAWAL, _TAKE_OUT, "租房提取公积金", "withdraw provident fund for rent"),
+    ((_DRIVING,), None, _LICENCE_EXPIRES, "驾照到期", "driving licence expires"),
 )
 
 
