@@ -997,11 +997,12 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "my passport with a translation", "does my residence permit need to be valid", "my visa expires in March"
     rf"|\b(?P<translation>(?:[a-z]+ ){{0,2}}?{_PAPER}) with (?:a |an )?(?:certified )?translation\b"
     r"|\b(?:my|our|his|her) (?P<status>(?:[a-z]+[ -]){0,2}?(?:permit|visa)) (?:needs?|has|have|must|expires?|runs out|is (?:still )?valid)\b"
-    # "do I need the lease to be registered", "does she need a residence permit": whether it is needed
+    # "do I need the lease to be registered", "does she need a residence permit?": whether it is needed
     r"|(?:(?<=do i )|(?<=do we )|(?<=do you )|(?<=do they )|(?<=does she )|(?<=does he ))(?:also |still |first )?need "
     r"(?:a |an |the |my |our |her |his )?"
     rf"(?P<needed_en>(?:[a-z]+ ){{0,2}}?(?:{_PAPER[3:-1]}|lease|registration|filing)"
-    rf"(?: (?:and|or) (?:a |an |the |my |our |her |his |the original )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b",
+    rf"(?: (?:and|or) (?:a |an |the |my |our |her |his |the original )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
+    r"(?! to (?!be\b))",  # "do I still need a birth permit to have a baby" asks about the permit
     re.IGNORECASE)
 
 
