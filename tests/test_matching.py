@@ -136,7 +136,10 @@ def test_what_is_done_or_feared_counts_less_than_what_is_told(clause, weight):
                                                         ("出生证", "我的出生证早就没了", True),
                                                         # another clause, someone else's: 高龄补贴 is still asked about
                                                         ("高龄补贴", "每个月有高龄补贴 她都领了好几年了", False),
-                                                        ("出生证明", "出生证明怎么开", False)])
+                                                        ("出生证明", "出生证明怎么开", False),
+                                                        # found with a gap: judged where its characters end
+                                                        ("出生证", "出生医学证明已经拿到手了", True),
+                                                        ("出生证", "出生医学证明怎么办", False)])
 def test_what_was_handed_over_or_refused_is_not_the_request(name, text, not_asked):
     assert _not_asked(name, text) == not_asked
 

@@ -1094,9 +1094,18 @@ def _not_asked(raw: str, text: str) -> bool:
     for name in (raw, core[-2:]):
         at = text.find(name)
         if at >= 0:
-            end = at + len(name)
-            return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end) or _NOT_WANTED.search(text, max(0, at - _NOT_WANTED_REACH), at))
-    return False
+            return _had_or_unwanted(text, at, at + len(name))
+    # Neither occurs whole (出生…证 in 出生医学证明已经拿到): judge where its characters, in order, end.
+    at = text.find(raw[0])
+    end = at
+    for char in raw[1:]:
+        end = text.find(char, end + 1) if end >= 0 else -1
+    return end >= 0 and _had_or_unwanted(text, at, end + 1)
+
+
+def _had_or_unwanted(text: str, at: int, end: int) -> bool:
+    return bool(_HAD.match(text, end) or _ATTRIBUTE.match(text, end)
+                or _NOT_WANTED.search(text, max(0, at - _NOT_WANTED_REACH), at))
 
 
 def _occurs_whole(phrase: _Phrase, question: str) -> bool:
