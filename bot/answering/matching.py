@@ -997,6 +997,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "my passport with a translation", "does my residence permit need to be valid", "my visa expires in March"
     rf"|\b(?P<translation>(?:[a-z]+ ){{0,2}}?{_PAPER}) with (?:a |an )?(?:certified )?translation\b"
     r"|\b(?:my|our|his|her) (?P<status>(?:[a-z]+[ -]){0,2}?(?:permit|visa)) (?:needs?|has|have|must|expires?|runs out|is (?:still )?valid)\b"
+    # "which documents to bring - passport, work permit, residence permit, photo?": the list is documents
+    r"|\b(?:documents?|papers?|materials?)(?: do (?:i|we) need)? to (?:bring|prepare|submit|provide)\b(?P<to_bring>[^.?!]*)"
     # "do I need the lease to be registered", "does she need a residence permit?": whether it is needed
     r"|(?:(?<=do i )|(?<=do we )|(?<=do you )|(?<=do they )|(?<=does she )|(?<=does he ))(?:also |still |first )?need "
     r"(?:a |an |the |my |our |her |his )?"
