@@ -12,6 +12,7 @@ from bot.answering.matching import (
     TOLD_WEIGHT,
     Matcher,
     _not_asked,
+    _required_request,
     _weight,
     _without_documents,
     same_meaning,
@@ -185,3 +186,11 @@ def test_a_writer_who_says_they_are_a_foreigner_is_recognised(text, foreign):
 def test_a_writer_who_lets_a_home_is_recognised(text, landlord):
     """A landlord asking about a tenant's 居住证 or school place tells the tenant's need, not their own."""
     assert bool(_LANDLORD_WRITER.search(normalize(text))) == landlord
+
+
+@pytest.mark.parametrize(("clause", "required"), [("朋友说还必须办食品经营许可证", True), ("说要有居住证才能参保", False),
+                                                 ("my visa agent says i must register at the police station", True),
+                                                 ("hr told me to apply for the card myself", True),
+                                                 ("hr says i have to get a residence permit before i can open it", False)])
+def test_what_someone_says_the_citizen_must_get_is_a_request(clause, required):
+    assert _required_request(clause) == required
