@@ -146,7 +146,8 @@ def test_what_was_handed_over_or_refused_is_not_the_request(name, text, not_aske
 
 
 @pytest.mark.parametrize(("text", "folded"), [("一直冇办过身份证", "第一次办身份证"),  # Wuhan speech: 冇 is 没
-                                             ("营业执照已经办下来了（个体户），还要办什么", "营业执照已经办下来了，还要办什么")])
+                                             ("营业执照已经办下来了（个体户），还要办什么", "营业执照已经办下来了，还要办什么"),
+                                             ("养老保险怎么转到长沙去", "养老保险转移到长沙去")])
 def test_wordings_that_mean_the_same_are_folded(text, folded):
     assert same_meaning(text) == folded
 

@@ -82,6 +82,8 @@ _SAME_MEANING = (
     # "not lost, it's right here", "没丢": a loss denied is no loss.
     (re.compile(r"\b(?:not|never|wasn\W?t|isn\W?t|hasn\W?t|haven\W?t) (?:been )?(?:lost|stolen|damaged)\b|没有?(?:弄)?丢|不是丢了?",
                 re.IGNORECASE), " "),
+    # "养老保险怎么转到长沙去": insurance moved to another place is transferred (转移).
+    (re.compile(r"(?<=保险|社保|医保)(?:关系)?(?:怎么|如何|能不能|可以|要)?转(?:到|去|回)"), "转移到"),
     # "把户口迁去深圳": a hukou going away from here (迁往 elsewhere, not 迁到武汉) is moved out.
     (re.compile(r"迁(?:去|往)(?![\u4e00-\u9fff]{0,3}武汉)"), "迁出"),
     # What a bracket after something had says is had too: 营业执照已经办下来了（个体户）.
@@ -91,7 +93,7 @@ _SAME_MEANING = (
 )
 
 
-_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把|丢|迁去|迁往|lost|stolen|damaged", re.IGNORECASE)  # one search for most texts
+_SAME_MEANING_HINT = re.compile(r"冇|了[（(]|过|头一|首次|sfz|shen ?fen|变了|改了|被|把|丢|迁去|迁往|lost|stolen|damaged|转", re.IGNORECASE)  # one search for most texts
 
 
 # A couple going to 领证 (领证, 扯证) get a marriage certificate: "和男朋友准备520去领证".
