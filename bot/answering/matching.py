@@ -122,9 +122,11 @@ _TRANSFER = re.compile(r"(?<!二手房)(?<!二手车)过户")
 
 
 # Money for someone aged 80 or more (八九十岁的老人国家每个月都给钱) is the old-age allowance.
-_EIGHTY = re.compile(r"(?:[89]\d|八十|九十|八九十)(?:多)?(?:岁|周岁)|满(?:[89]\d|八十|九十)(?![\d分平万元块米%％])|\b(?:over|turned|aged) [89]\d\b|\b[89]\d years? old\b",
+_EIGHTY = re.compile(r"(?:[89]\d|八十|九十|八九十)(?:多)?(?:岁|周岁)|满(?:[89]\d|八十|九十)(?![\d分平万元块米%％])|\b(?:over|turned|turns|turning|aged) [89]\d\b|\b[89]\d years? old\b"
+                     r"|\b[89]\d (?:and (?:above|over|up)|or (?:older|above|over))",
                      re.IGNORECASE)
-_MONEY = re.compile(r"(?<!高龄)(?:补贴|津贴|补助)|(?:发|给|有|领)(?:一笔|点|一点)?(?:[^，。？！\s]{0,4}?的)?钱")
+_MONEY = re.compile(r"(?<!高龄)(?:补贴|津贴|补助)|(?:发|给|有|领)(?:一笔|点|一点)?(?:[^，。？！\s]{0,4}?的)?钱"
+                    r"|\b(?<!old-age )(?<!elderly )(?:allowance|subsidy)\b", re.IGNORECASE)
 # A pregnancy's 登记 (怀孕了…社区让去做个登记) is the childbirth registration.
 _PREGNANT = re.compile(r"怀孕|怀了|怀[二三]胎|怀[二三]宝|孕\d+周|孕[早中晚]期|建档|建小卡|pregnan")
 _REGISTRATION = re.compile(r"(?<![生育结婚离婚户口出生])登记")
@@ -155,7 +157,7 @@ _IN_CONTEXT = (
     ((_GRADUATE,), None, _SETTLE, "毕业生落户", "graduate settlement"),
     ((_HOME,), _CAR, _TRANSFER, "二手房过户", None),
     ((_CAR,), _HOME, _TRANSFER, "二手车过户", None),
-    ((_EIGHTY,), None, _MONEY, "高龄津贴", None),
+    ((_EIGHTY,), None, _MONEY, "高龄津贴", "elderly allowance"),
     ((_PREGNANT,), None, _REGISTRATION, "生育登记", None),
     ((_FUND, _RENTING), _OTHER_WITHDRAWAL, _TAKE_OUT, "租房提取公积金", "withdraw provident fund for rent"),
     ((_DRIVING,), None, _LICENCE_EXPIRES, "驾照到期", "driving licence expires"),
