@@ -953,6 +953,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "以后还要办医保和社保卡", "later the social insurance card": what comes later, not the request
     rf"|(?<![^{_BREAK}])(?:准备|打算)?(?:以后|之后|后面|后续|到时候)(?P<later>[^{_BREAK}]{{2,16}})"
     r"|\b(?:and )?later (?:on )?(?:the |a |my |our )?(?P<later_en>(?:[a-z]+ ){0,3}?[a-z]+)(?=[.,;!?]|$)"
+    # "before we can do the environment assessment and building permits, we must ...": what comes after
+    r"|\bbefore (?:we|i|you|they|she|he) can (?:do|get|apply for|start|go for) (?P<after>[^,.;!?]*)"
     # "a juzhuzheng for our kid's school enrollment later": what it is for, later
     r"|\bfor (?P<later_for>(?:[a-z']+ ){1,5}?)later\b"
     # "the business license (yingye zhizhao) is done": a paper already had
