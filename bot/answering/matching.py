@@ -960,6 +960,9 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "the business license (yingye zhizhao) is done": a paper already had
     rf"|\bthe (?P<done_paper>(?:[a-z]+ ){{0,2}}?{_PAPER})\b[^.!?]{{0,30}}? (?:is|was|are|got) (?:already )?"
     r"(?:done|ready|issued|approved|sorted|finished)\b"
+    # "the company is registered, I'm the legal rep": a business already set up
+    r"|\b(?:the|my|our) (?P<set_up>(?:[a-z]+ ){0,2}?(?:company|business|shop|getihu|llc|wfoe|studio)) (?:is|was|has been|got) "
+    r"(?:already )?(?:registered|set up|established|incorporated|licensed)\b"
     # "我问他是健康证吗，他说不是", "not the business license": what the request is said not to be
     rf"|是(?P<denied>[^{_BREAK}]{{2,8}}?)吗[{_BREAK}]*(?:他|她|人家|对方)?说?(?:不是|不对)"
     rf"|\bnot (?:the |a |an |my |our )?(?P<not_this>(?:[a-z]+ ){{0,2}}?{_PAPER})\b"
