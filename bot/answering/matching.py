@@ -1012,9 +1012,9 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:documents?|papers?|materials?)(?: do (?:i|we) need)? to (?:bring|prepare|submit|provide)\b(?P<to_bring>[^.?!]*)"
     # "do I need the lease to be registered", "does she need a residence permit?": whether it is needed
     r"|(?:(?<=do i )|(?<=do we )|(?<=do you )|(?<=do they )|(?<=does she )|(?<=does he ))(?:also |still |first )?need "
-    r"(?:a |an |the |my |our |her |his )?"
+    r"(?:to (?:see|have|bring|show) )?(?:a |an |the |my |our |her |his )?"
     rf"(?P<needed_en>(?:[a-z]+ ){{0,2}}?(?:{_PAPER[3:-1]}|lease|registration|filing)"
-    rf"(?: (?:and|or) (?:a |an |the |my |our |her |his |the original )?(?:[a-z]+ ){{0,2}}?{_PAPER})?)\b"
+    rf"(?: (?:and|or) (?:a |an |the |my |our |her |his |the original )?(?:[a-z]+ ){{0,2}}?{_PAPER})*)\b"
     r"(?! to (?!be\b))",  # "do I still need a birth permit to have a baby" asks about the permit
     re.IGNORECASE)
 
