@@ -977,7 +977,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|(?<![要需须得求才没])有(?![没无效])(?P<holds>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)"
     rf"(?=的?(?:[{_BREAK}]|$)|好几年|好多年|几年|多年|很久)"
     # "sign in France and get it notarized there": papers notarised abroad, not a notarisation here
-    r"|\b(?P<abroad>notari[sz](?:ed|e it|ation)) (?:there|back home|at home|abroad|in (?!wuhan\b)[a-z]+)\b"
+    r"|\b(?P<abroad>notari[sz](?:ed|e it|ation)(?: and (?:legali[sz]ed|apostilled|authenticated|translated))?)"
+    r" (?:there|back home|at home|abroad|in (?!wuhan\b)[a-z]+)\b"
     # "my dad, with Wuhan employee medical insurance": the scheme someone is in
     r"|\b(?:covered by|enrolled in|with (?:wuhan|his|her|my|our)) (?P<insured>(?:[a-z]+ ){0,2}?(?:medical|health) insurance)\b"
     # "公积金贷款还没还完": a loan still being repaid
