@@ -594,11 +594,11 @@ class Matcher:
             best, event_id = events[0]
             best_service = max(services, key=services.get, default=None)
             named = best_service is not None and phrases[best_service] >= NAMED_PHRASE
+            everything = _asks_for_everything(question)
             # In a story, a life event told ("we moved back to Wuhan last summer") is context, not the request.
-            asked_for = not support or EVENT_PREFIX + event_id in named_in_asking or _asks_for_everything(question)
+            only_told = support and EVENT_PREFIX + event_id not in named_in_asking and not everything
             if best >= self.thresholds.answer and best > max(targets.values(), default=0.0) - self.thresholds.margin \
-                    and best > services.get(best_service, 0.0) and (not named or _asks_for_everything(question)) \
-                    and asked_for:
+                    and best > services.get(best_service, 0.0) and (not named or everything) and not only_told:
                 event = self.knowledge.events[event_id]
                 decision = Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
                                     decision.candidates, event_id=event_id)
@@ -914,7 +914,8 @@ def _asks_for_everything(question: str) -> bool:
     return bool(_EVERYTHING.search(normalize(question)))
 
 
-_PAPER = r"(?:passport|id card|card|certificate|cert|licen[cs]e|permit|hukou|booklet|contract|diploma|degree)"
+_PAPER_NAMES = r"passport|id card|card|certificate|cert|licen[cs]e|permit|hukou|booklet|contract|diploma|degree"
+_PAPER = rf"(?:{_PAPER_NAMES})"
 _DOCUMENT = r"(?:证|证明|本|簿|薄|卡|照|书|协议|合同)"
 _BREAK = r"\s，。？！?!,.；;、：:（）()"  # where a document's name ends
 # Papers and conditions of a request, not the service asked about: a document to bring (要带出生证吗), what
@@ -1014,7 +1015,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     # "do I need the lease to be registered", "does she need a residence permit?": whether it is needed
     r"|(?:(?<=do i )|(?<=do we )|(?<=do you )|(?<=do they )|(?<=does she )|(?<=does he ))(?:also |still |first )?need "
     r"(?:to (?:see|have|bring|show) )?(?:a |an |the |my |our |her |his )?"
-    rf"(?P<needed_en>(?:[a-z]+ ){{0,2}}?(?:{_PAPER[3:-1]}|lease|registration|filing)"
+    rf"(?P<needed_en>(?:[a-z]+ ){{0,2}}?(?:{_PAPER_NAMES}|lease|registration|filing)"
     rf"(?: (?:and|or) (?:a |an |the |my |our |her |his |the original )?(?:[a-z]+ ){{0,2}}?{_PAPER})*)\b"
     r"(?! to (?!be\b))",  # "do I still need a birth permit to have a baby" asks about the permit
     re.IGNORECASE)
