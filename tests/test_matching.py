@@ -192,6 +192,7 @@ def test_a_writer_who_lets_a_home_is_recognised(text, landlord):
 @pytest.mark.parametrize(("clause", "required"), [("朋友说还必须办食品经营许可证", True), ("说要有居住证才能参保", False),
                                                  ("my visa agent says i must register at the police station", True),
                                                  ("hr told me to apply for the card myself", True),
+                                                 ("i m told she needs a gongzheng from a notary office", True),
                                                  ("hr says i have to get a residence permit before i can open it", False)])
 def test_what_someone_says_the_citizen_must_get_is_a_request(clause, required):
     assert _required_request(clause) == required

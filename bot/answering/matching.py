@@ -801,8 +801,9 @@ _DONE = re.compile(r"(?<![没未])(?:已经|已|刚[上办领拿迁落交]了|�
 
 # What someone told the citizen they need (学校说家长要有居住证, 派出所说得先办出生医学证明): the request.
 _REQUIRED = re.compile(r"说.{0,12}?(?:要|需要|得|必须)(?:有|办|先办|提供|开)"
-                       r"|\b(?:says?|said|told (?:me|us|her|him)|tells? (?:me|us))(?: that)?(?: i| we| she| he)?"
-                       r" (?:must|have to|need to|has to|needs to|to) (?:apply|register|get|file)\b", re.IGNORECASE)
+                       r"|\b(?:says?|said|told(?: (?:me|us|her|him))?|tells? (?:me|us))(?: that)?(?: i| we| she| he)?"
+                       r" (?:(?:must|have to|need to|has to|needs to|to) (?:apply|register|get|file)|needs? (?:a|an|the))\b",
+                       re.IGNORECASE)
 _PRECONDITION = re.compile(r"才能|才可以|才行|\bbefore (?:i|we|you|she|he|they) can\b|\bin order to\b", re.IGNORECASE)
 
 
