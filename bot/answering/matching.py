@@ -136,8 +136,9 @@ _REGISTRATION = re.compile(r"(?<![生育结婚离婚户口出生])登记")
 # is about buying, a loan or leaving work, which are other withdrawals.
 _FUND = re.compile(r"公[积基]金|公积今|gongjijin|provident|housing fund|\bhpf\b", re.IGNORECASE)
 _RENTING = re.compile(r"房租|租房|租的房|租了|\brent", re.IGNORECASE)
-_OTHER_WITHDRAWAL = re.compile(r"买房|购房|买了房|房子买了|贷款|还贷|商贷|退休|离职|辞职|retir"
-                               # not "not buying", "no plan to buy"
+_OTHER_WITHDRAWAL = re.compile(r"(?<![没不])(?<!没有)(?<!不打算)(?<!不想)(?<!不准备)(?:买房|购房|买了房)"
+                               r"|房子买了|贷款|还贷|商贷|退休|离职|辞职|retir"
+                               # not 没买房, 不打算买房, "not buying", "no plan to buy"
                                r"|(?<!not )(?<!n't )(?<!plan to )(?<!plans to )(?<!planning to )\b(?:buy|purchas|mortgage)",
                                re.IGNORECASE)
 _TAKE_OUT = re.compile(r"(?:取|提|拿)(?:出来|钱)|\b(?:rent )?withdraw(?:al|ing)?\b|\btake (?:the )?(?:money |it )?out\b",
@@ -989,6 +990,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|(?P<unfiled>(?:合同|租房|房子)[^{_BREAK}]{{0,4}}?(?:没有?|还没|未)去?备案)"
     r"|\b(?:(?:do|does|wo) ?n[o' ]?t|refuses? to|reluctant to|unwilling to)(?: want)?(?: to)? "
     r"(?:do|file|sign|give|provide)(?: the| a| any)? (?P<refused>(?:[a-z]+ ){0,2}?(?:filing|registration|invoice|fapiao))\b"
+    # "需不需要把租房合同去备案": whether a filing is needed, asked about
+    rf"|(?:要不要|需不需要|用不用|是不是要|是否要)(?:先)?把?(?P<filing_needed>[^{_BREAK}]{{1,8}}?)(?:去|拿去)?备案"
     # "钱是打到社保卡上吗": the card money is paid into
     rf"|打到(?P<paid_into>[^{_BREAK}]{{0,6}}?卡)"
     # "at the marriage registration office": where, not what
