@@ -984,7 +984,8 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r" (?:there|back home|at home|abroad|in (?!wuhan\b)[a-z]+)\b"
     # "my dad, with Wuhan employee medical insurance": the scheme someone is in
     r"|\b(?:covered by|enrolled in|with (?:wuhan|his|her|my|our)) (?P<insured>(?:[a-z]+ ){0,2}?(?:medical|health) insurance)\b"
-    # "公积金贷款还没还完": a loan still being repaid
+    # "有公积金贷款", "公积金贷款还没还完": a loan the citizen has, or is still repaying
+    rf"|(?<![要需能可没])有(?P<loan_held>[^{_BREAK}]{{0,4}}?贷款)(?![吗么])"
     rf"|(?P<owing>[^{_BREAK}]{{0,6}}?贷款)(?:还没|没|未)(?:还完|还清)"
     # "租房合同没有去备案", "my landlord won't do lease filing": a filing the citizen lacks or is refused
     rf"|(?P<unfiled>(?:合同|租房|房子)[^{_BREAK}]{{0,4}}?(?:没有?|还没|未)去?备案)"
