@@ -939,7 +939,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     rf"|(?P<at_hand>[^{_BREAK}]{{1,6}}?{_DOCUMENT}(?:[和跟及][^{_BREAK}]{{1,6}}?{_DOCUMENT})*)(?:都|也)?在(?:我|他|她|我们)?(?:手里|手上|身上)"
     # "my dad is retired", "I can just go with my passport": a status held, a paper used
     r"|\b(?:is|are|am|was|already|got) (?P<retired>retired)\b"
-    r"|\b(?:go|travel|enter|fly|come|apply|register|sign up) (?:there |in )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
+    r"|\b(?:go|travel|enter|fly|come|apply|register|sign up) (?:there |in |along )?with (?:my|our|his|her|a) (?P<travels_on>(?:[a-z]+ ){0,2}?"
     rf"{_PAPER})\b(?! renewal| application)"
     # "除了低保之外": what the citizen already has and asks beyond
     rf"|除了(?P<besides>[^{_BREAK}]{{2,8}}?)(?:之外|以外)"
@@ -1017,6 +1017,7 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:my|our|his|her) (?P<status>(?:[a-z]+[ -]){0,2}?(?:permit|visa)) (?:needs?|has|have|must|expires?|runs out|is (?:still )?valid)\b"
     # "which documents to bring - passport, work permit, residence permit, photo?": the list is documents
     r"|\b(?:documents?|papers?|materials?)(?: do (?:i|we) need)? to (?:bring|prepare|submit|provide)\b(?P<to_bring>[^.?!]*)"
+    r"|\bwhat (?:do|does) (?:i|we|she|he) need\b(?P<need_list>\s*[-–—:][^.?!]*)"
     # "do I need the lease to be registered", "does she need a residence permit?": whether it is needed
     r"|(?:(?<=do i )|(?<=do we )|(?<=do you )|(?<=do they )|(?<=does she )|(?<=does he ))(?:also |still |first )?need "
     r"(?:to (?:see|have|bring|show) )?(?:a |an |the |my |our |her |his )?"
