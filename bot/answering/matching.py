@@ -1017,7 +1017,6 @@ _DOCUMENTS_AND_CONDITIONS = re.compile(
     r"|\b(?:my|our|his|her) (?P<status>(?:[a-z]+[ -]){0,2}?(?:permit|visa)) (?:needs?|has|have|must|expires?|runs out|is (?:still )?valid)\b"
     # "which documents to bring - passport, work permit, residence permit, photo?": the list is documents
     r"|\b(?:documents?|papers?|materials?)(?: do (?:i|we) need)? to (?:bring|prepare|submit|provide)\b(?P<to_bring>[^.?!]*)"
-    r"|\bwhat (?:do|does) (?:i|we|she|he) need\b(?P<need_list>\s*[-–—:][^.?!]*)"
     # "do I need the lease to be registered", "does she need a residence permit?": whether it is needed
     r"|(?:(?<=do i )|(?<=do we )|(?<=do you )|(?<=do they )|(?<=does she )|(?<=does he ))(?:also |still |first )?need "
     r"(?:to (?:see|have|bring|show) )?(?:a |an |the |my |our |her |his )?"
