@@ -196,3 +196,12 @@ def test_a_writer_who_lets_a_home_is_recognised(text, landlord):
                                                  ("hr says i have to get a residence permit before i can open it", False)])
 def test_what_someone_says_the_citizen_must_get_is_a_request(clause, required):
     assert _required_request(clause) == required
+
+
+def test_a_matcher_that_has_answered_still_pickles(matcher):
+    """The process that checks a reload sends its matcher back pickled; its caches must not stop that."""
+    import pickle
+
+    matcher.decide("how do I renew my pasport")
+    copy = pickle.loads(pickle.dumps(matcher))
+    assert copy.decide("how do I renew my pasport") == matcher.decide("how do I renew my pasport")

@@ -25,7 +25,6 @@ the matcher clarifies instead of guessing. Three things keep it from answering t
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -49,6 +48,7 @@ SIBLING_ACTIONS = ("注销", "补办", "补领", "补证", "遗失", "丢失", "
 STRONG_PHRASE = 90.0  # a phrase that occurs whole (or nearly) in the question
 NAMED_PHRASE = 80.0  # a service named with words in between ("宝宝刚出生一个月，怎么上户口")
 MAX_TARGETS = 40  # targets kept per question: decisions look at the top few, explanations at five
+TYPO_CACHE_SIZE = 8192  # English words whose typo lookups a matcher remembers
 EVENT_PREFIX = "event:"  # events are scored alongside services under this prefix
 # Characters of words that name no service by themselves: 证, 登记, 备案, 办理, 申请, 补, 换.
 GENERIC_CHARACTERS = frozenset("证登记备案办理申请补换")
@@ -311,8 +311,9 @@ class Matcher:
         self._phrases_by_char = {k: np.array(v, dtype=np.int32) for k, v in by_char.items()}
         self._phrases_by_word = {k: np.array(v, dtype=np.int32) for k, v in by_word.items()}
         self._english_words = list(by_word)
-        # A message's words recur in its windows, and citizens' words in each other's questions.
-        self._similar_words = functools.lru_cache(maxsize=8192)(self._typos_of_known_words)
+        # A message's words recur in its windows, and citizens' words in each other's questions. A plain dict,
+        # not functools.lru_cache: the matcher is pickled from the process that checks a reload.
+        self._typo_cache: dict[str, list[str]] = {}
         # What a phrase must share with the question to score at all (see _chinese_phrase_score):
         # all its distinct characters but the misses allowed; an English phrase, half its words.
         self._needed = np.array([max(1, len(set(p.text)) - _allowed_misses(len(p.text))) if p.cjk
@@ -361,6 +362,14 @@ class Matcher:
             for known in self._similar_words(word):
                 matches[known] = max(matches.get(known, 0.0), _word_similarity(known, word))
         return matches
+
+    def _similar_words(self, word: str) -> list[str]:
+        found = self._typo_cache.get(word)
+        if found is None:
+            if len(self._typo_cache) >= TYPO_CACHE_SIZE:
+                self._typo_cache.clear()
+            found = self._typo_cache[word] = self._typos_of_known_words(word)
+        return found
 
     def _typos_of_known_words(self, word: str) -> list[str]:
         """English phrase words equal to a question word, or close enough to be a typo of it."""
