@@ -604,11 +604,11 @@ class Matcher:
             best, event_id = events[0]
             best_service = max(services, key=services.get, default=None)
             named = best_service is not None and phrases[best_service] >= NAMED_PHRASE
-            everything = _asks_for_everything(question)
+            asks_everything = _asks_for_everything(question)
             # In a story, a life event told ("we moved back to Wuhan last summer") is context, not the request.
-            only_told = support and EVENT_PREFIX + event_id not in named_in_asking and not everything
+            only_told = support and EVENT_PREFIX + event_id not in named_in_asking and not asks_everything
             if best >= self.thresholds.answer and best > max(targets.values(), default=0.0) - self.thresholds.margin \
-                    and best > services.get(best_service, 0.0) and (not named or everything) and not only_told:
+                    and best > services.get(best_service, 0.0) and (not named or asks_everything) and not only_told:
                 event = self.knowledge.events[event_id]
                 decision = Decision(CLARIFY, None, event.service_ids[: self.thresholds.max_options], best,
                                     decision.candidates, event_id=event_id)
@@ -847,9 +847,8 @@ _FOREIGN_WRITER = re.compile(
     rf"|\b(?:i m|i am|we are|we re|are both|we both)(?: both)? from (?:the )?(?:{_COUNTRIES})\b"
     r"|\b(?:my|our) (?:embassy|consulate|home country)\b|\b(?:as|for) (?:a )?foreigners?\b"
     rf"|\b(?:{_NATIONALITIES}) (?:guy|girl|man|woman|dude|lady|expat|citizen) here\b"
-    rf"|\b(?:i m|i am|as|me)(?: an?)? (?:{_NATIONALITIES}) (?:lecturer|teacher|engineer|student|professor|manager)\b"
     rf"|\b(?:{_NATIONALITIES}) (?:lecturer|teacher|engineer|professor) (?:at|in|here)\b"
-    rf"|\b(?:became|am|i m) an? (?:{_NATIONALITIES}) citizen\b|\b(?:my|on (?:my|a)) (?:{_NATIONALITIES}) passport\b"
+    rf"|\bbecame an? (?:{_NATIONALITIES}) citizen\b|\b(?:my|on (?:my|a)) (?:{_NATIONALITIES}) passport\b"
     r"|\bwork(?: type)? residence permit\b"
     r"|\b(?:z|x1|x2|s1|s2|q1|q2) visa\b"
     r"|\bforeign (?:teacher|student|employee|worker|national|wife|husband|lecturer|engineer|professor|expert|spouse)\b")
