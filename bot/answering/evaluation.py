@@ -30,10 +30,14 @@ class Case:
 
 
 def load_cases(path: str | Path) -> list[Case]:
-    """Read a question file; raise ValueError naming the item that is malformed."""
+    """Read a question file (a list of items, or a knowledge/questions/ file: the list under `questions`); raise
+    ValueError naming the item that is malformed."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data = data.get("questions")
     if not isinstance(data, list):
-        raise ValueError(f"{path}: the file must be a list of {{q: ..., expect: ...}} items.")
+        raise ValueError(f"{path}: the file must be a list of {{q: ..., expect: ...}} items, or hold one under "
+                         "'questions:'.")
     cases = []
     for i, item in enumerate(data, 1):
         if not isinstance(item, dict) or not isinstance(item.get("q"), str) or "expect" not in item:

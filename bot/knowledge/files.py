@@ -38,7 +38,7 @@ class UnsafeYaml(Exception):
         self.line = line
 
 
-SUBFOLDERS = ("services", "events", "offices", "catalogue")
+SUBFOLDERS = ("services", "events", "offices", "catalogue", "questions")
 
 
 def knowledge_files(directory: Path) -> list[Path]:

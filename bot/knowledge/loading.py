@@ -23,6 +23,7 @@ from bot.knowledge.model import (
     Matter,
     Office,
     Online,
+    Question,
     Review,
     Service,
     Source,
@@ -68,7 +69,13 @@ def build_knowledge(directory: Path, raw, version: str) -> KnowledgeBase:
                 for f in raw.families}
     local = {(o.type, o.district): o for o in offices.values() if o.type and o.district}
     return KnowledgeBase(directory, version, offices, categories, services, events, matters, districts, families,
-                         registry, local, calendar=build_calendar(raw.calendar))
+                         registry, local, calendar=build_calendar(raw.calendar),
+                         questions=tuple(_question(q) for _, q in raw.questions))
+
+
+def _question(raw: dict) -> Question:
+    expect = raw["expect"]
+    return Question(raw["q"], tuple(expect) if isinstance(expect, list) else expect)
 
 
 def _sources(raw: list | None) -> tuple[Source, ...]:

@@ -270,6 +270,19 @@ class Matter:
 
 
 @dataclass(frozen=True)
+class Question:
+    """A question as a citizen wrote it, labelled with the service it asks about (knowledge/questions/)."""
+
+    text: str
+    expect: str | tuple[str, ...] | None  # a service id; None: not a service here; several: to be clarified
+
+    @property
+    def label(self) -> str | None:
+        """The one service the question asks about, "" for none here, None when it should be clarified."""
+        return None if isinstance(self.expect, tuple) else self.expect or ""
+
+
+@dataclass(frozen=True)
 class Family:
     """Services citizens name by one word (身份证, 公积金): a question saying no more gets a choice."""
 
@@ -330,6 +343,7 @@ class KnowledgeBase:
     documents: dict[str, DocumentKind] = field(default_factory=dict)
     local_offices: dict[tuple[str, str], Office] = field(default_factory=dict)  # (type, district) -> office
     calendar: LocalCalendar = field(default_factory=LocalCalendar)  # calendar.yaml
+    questions: tuple[Question, ...] = ()  # questions/*.yaml
 
     def services_in(self, category_id: str) -> list[Service]:
         return [s for s in self.services.values() if s.category == category_id]

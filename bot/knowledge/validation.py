@@ -53,6 +53,7 @@ class RawKnowledge:
     districts: list[dict] = field(default_factory=list)
     local_offices: list[tuple[str, dict]] = field(default_factory=list)  # (district id, office)
     matters: list[tuple[Path, dict]] = field(default_factory=list)
+    questions: list[tuple[Path, dict]] = field(default_factory=list)  # labelled questions
     families: list[dict] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
     calendar: dict | None = None  # calendar.yaml, when present and without errors
@@ -303,6 +304,7 @@ class _Checker:
         service_ids = set(seen) | {path.stem for path in service_files}
         self._check_events(service_ids)
         self._check_catalogue(office_ids, service_ids, alias_owner)
+        self._check_questions(service_ids)
         self._check_families(service_ids)
         self._check_district_coverage(offices, offices_src)
         for i, document in enumerate(self.raw.documents):
@@ -611,6 +613,29 @@ class _Checker:
                                  "keep it on one of them.")
                 self.raw.matters.append((path, matter))
                 self.matter_ids.add(mid)
+
+
+    def _check_questions(self, service_ids):
+        """questions/*.yaml: questions labelled with the service they ask about; the label must be a service, and
+        one question must not carry two labels (the second opinion would learn both)."""
+        labels: dict[str, tuple[object, str]] = {}
+        for path in sorted((self.directory / "questions").glob("*.yaml")):
+            data, source = self.parse(path, "questions.schema.json")
+            if data is None:
+                continue
+            for i, item in enumerate(data["questions"]):
+                expect = item["expect"]
+                for j, sid in enumerate(expect if isinstance(expect, list) else [expect]):
+                    if sid is not None and sid not in service_ids:
+                        where = ("questions", i, "expect", j) if isinstance(expect, list) else ("questions", i, "expect")
+                        self.add(ERROR, source, where, item["q"][:30],
+                                 f"the question is labelled with '{sid}', which is not a service; use a service id "
+                                 "from services/, null for a matter without a checklist, or a list of ids.")
+                first = labels.setdefault(item["q"].strip(), (expect, source.name))
+                if first[0] != expect:
+                    self.add(ERROR, source, ("questions", i, "expect"), item["q"][:30],
+                             f"the same question is labelled '{first[0]}' in {first[1]}; give it one label.")
+                self.raw.questions.append((path, item))
 
 
 def phrase_key(phrase: str) -> str:

@@ -1,0 +1,57 @@
+"""The second opinion: a classifier over whole questions that can stop an answer the matcher's rules would give."""
+
+from __future__ import annotations
+
+import pickle
+import unicodedata
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
+
+from bot.answering import second_opinion as module
+from bot.answering.second_opinion import NOT_OURS, SecondOpinion, second_opinion
+
+EXAMPLES = [
+    ("身份证丢了怎么补办", "id_card_replacement"), ("身份证掉了要补一张", "id_card_replacement"),
+    ("I lost my ID card", "id_card_replacement"), ("身份证被偷了补办", "id_card_replacement"),
+    ("护照怎么办理", "passport"), ("第一次办护照要带什么", "passport"), ("how to apply for a passport", "passport"),
+    ("护照过期了重新办", "passport"), ("公租房怎么申请", NOT_OURS), ("想申请公租房排队", NOT_OURS),
+    ("how do I apply for public rental housing", NOT_OURS),
+]
+
+
+def test_probabilities_are_scikit_learns():
+    """Features and scores are computed by hand (scikit-learn's per-question overhead is milliseconds); they
+    must be what scikit-learn's TF-IDF vectoriser and classifier give."""
+    opinion = SecondOpinion(EXAMPLES)
+    vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, vocabulary=opinion._columns,
+                                 preprocessor=lambda text: " ".join(unicodedata.normalize("NFKC", text).lower().split()))
+    model = SGDClassifier(loss="log_loss", alpha=module.REGULARISATION, max_iter=module.EPOCHS, tol=None,
+                          random_state=0)
+    model.fit(vectoriser.fit_transform([text for text, _ in EXAMPLES]), [label for _, label in EXAMPLES])
+    questions = ["身份证丢了", "passport renewal", "公租房", "完全无关的一句话", "ＰＡＳＳＰＯＲＴ"]
+    expected = model.predict_proba(vectoriser.transform(questions))
+    for question, row in zip(questions, expected, strict=True):
+        got = opinion.probabilities(question)
+        assert list(got) == list(model.classes_)
+        np.testing.assert_allclose(list(got.values()), row, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(("question", "likeliest"), [
+    ("我的身份证丢了能补吗", "id_card_replacement"), ("办护照要带什么", "passport"),
+    ("公租房申请条件", NOT_OURS)])
+def test_the_likeliest_label_is_the_one_its_examples_teach(question, likeliest):
+    chances = SecondOpinion(EXAMPLES).probabilities(question)
+    assert max(chances, key=chances.get) == likeliest
+    assert sum(chances.values()) == pytest.approx(1.0)
+
+
+def test_the_same_examples_train_once_and_the_result_pickles():
+    """Tests and /reload build many matchers on the same questions; the reload's child sends it back pickled."""
+    first = second_opinion(EXAMPLES)
+    assert second_opinion(list(EXAMPLES)) is first
+    assert second_opinion(EXAMPLES[:-1]) is not first
+    copy = pickle.loads(pickle.dumps(first))
+    assert copy.probabilities("护照") == first.probabilities("护照")
