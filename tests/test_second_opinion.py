@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import unicodedata
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from bot.answering import second_opinion as module
+from bot.answering.matching import Matcher
 from bot.answering.second_opinion import NOT_OURS, SecondOpinion, second_opinion
 
 EXAMPLES = [
@@ -22,15 +24,16 @@ EXAMPLES = [
 ]
 
 
-def test_probabilities_are_scikit_learns():
+@pytest.mark.parametrize("examples", [EXAMPLES, [e for e in EXAMPLES if e[1] != NOT_OURS]], ids=["three", "two"])
+def test_probabilities_are_scikit_learns(examples):
     """Features and scores are computed by hand (scikit-learn's per-question overhead is milliseconds); they
-    must be what scikit-learn's TF-IDF vectoriser and classifier give."""
-    opinion = SecondOpinion(EXAMPLES)
+    must be what scikit-learn's TF-IDF vectoriser and classifier give, with three labels or two."""
+    opinion = SecondOpinion(examples)
     vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, vocabulary=opinion._columns,
                                  preprocessor=lambda text: " ".join(unicodedata.normalize("NFKC", text).lower().split()))
     model = SGDClassifier(loss="log_loss", alpha=module.REGULARISATION, max_iter=module.EPOCHS, tol=None,
                           random_state=0)
-    model.fit(vectoriser.fit_transform([text for text, _ in EXAMPLES]), [label for _, label in EXAMPLES])
+    model.fit(vectoriser.fit_transform([text for text, _ in examples]), [label for _, label in examples])
     questions = ["身份证丢了", "passport renewal", "公租房", "完全无关的一句话", "ＰＡＳＳＰＯＲＴ"]
     expected = model.predict_proba(vectoriser.transform(questions))
     for question, row in zip(questions, expected, strict=True):
@@ -55,3 +58,12 @@ def test_the_same_examples_train_once_and_the_result_pickles():
     assert second_opinion(EXAMPLES[:-1]) is not first
     copy = pickle.loads(pickle.dumps(first))
     assert copy.probabilities("护照") == first.probabilities("护照")
+
+
+def test_a_service_without_labelled_questions_is_answered_on_the_rules(knowledge):
+    """The second opinion knows only services it has labelled questions for; it does not doubt the others."""
+    about_id_cards = tuple(q for q in knowledge.questions if q.label in ("id_card_replacement", "id_card_renewal"))
+    matcher = Matcher(replace(knowledge, questions=about_id_cards))
+    decision = matcher.decide("第一次办护照，要带什么材料")
+    assert (decision.action, decision.service_id, decision.doubt) == ("answer", "passport", None)
+    assert matcher.decide("身份证丢了怎么补办").service_id == "id_card_replacement"

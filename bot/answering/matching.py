@@ -637,7 +637,7 @@ class Matcher:
         if decision.action != ANSWER or self._second_opinion is None:
             return decision
         chances = self._second_opinion.probabilities(question)
-        doubt = chances.get(decision.service_id, 0.0)
+        doubt = chances.get(decision.service_id, 1.0)  # a service it has not learnt: no opinion
         if doubt >= DOUBTFUL:
             return decision
         likeliest = max(chances, key=chances.get)
@@ -799,12 +799,15 @@ class Matcher:
 
 
 def _second_opinion_for(knowledge: KnowledgeBase) -> SecondOpinion | None:
-    """A second opinion trained on the labelled questions and on every service's names, aliases and examples;
-    none without labelled questions (names alone are too little to doubt an answer with)."""
+    """A second opinion on the services that have labelled questions, trained on those questions and on the
+    services' names, aliases and examples. Names alone are too little to doubt an answer with, so a service
+    without labelled questions is answered on the rules alone; it also keeps the classifier's size (n-grams
+    times services) to what has been labelled, not to the whole catalogue."""
     labelled = [(q.text, q.label) for q in knowledge.questions if q.label is not None]
-    if not labelled:
+    known = {label for _, label in labelled} & set(knowledge.services)
+    if not known:
         return None
-    named = [(text, service.id) for service in knowledge.services.values()
+    named = [(text, service.id) for service in knowledge.services.values() if service.id in known
              for text in (service.name.zh, service.name.en, *service.aliases, *service.examples) if text]
     return second_opinion(named + labelled)
 

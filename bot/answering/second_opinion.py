@@ -76,6 +76,8 @@ class SecondOpinion:
         columns, weights = self._weighted(_grams(question))
         scores = weights.astype(np.float32) @ self._weights[columns] + self._bias if columns else self._bias
         chances = 1 / (1 + np.exp(-scores.astype(np.float64)))
+        if len(self.labels) == 2:  # a binary model scores the second label only
+            chances = np.array([1 - chances[0], chances[0]])
         chances /= chances.sum()
         return dict(zip(self.labels, chances.tolist(), strict=True))
 
