@@ -8,8 +8,8 @@ When it gives the matcher's service a very low probability, the answer is not gi
 choose, or staff take the question.
 
 The classifier is scikit-learn's SGDClassifier with logistic loss on TF-IDF weighted character 1-3-grams. Only
-the training uses scikit-learn; a question is scored here with numpy (scikit-learn's per-call overhead is
-several milliseconds).
+the training uses scikit-learn; a question is scored here with numpy, from the vocabulary, weights and
+coefficients it learnt (scikit-learn's per-call overhead is several milliseconds).
 """
 
 from __future__ import annotations
@@ -30,35 +30,28 @@ EPOCHS = 10
 FITTED_KEPT = 4  # trained classifiers kept per process, by their training data (tests and /reload reuse them)
 
 
-def _grams(text: str) -> Counter:
+def _grams(text: str) -> list[str]:
     text = " ".join(unicodedata.normalize("NFKC", text).lower().split())  # full-width ＰＡＳＳＰＯＲＴ too
-    return Counter(text[i:i + n] for n in GRAM_SIZES for i in range(len(text) - n + 1))
+    return [text[i:i + n] for n in GRAM_SIZES for i in range(len(text) - n + 1)]
 
 
 class SecondOpinion:
     """How probable each service is for a question, from labelled questions (text, service id or NOT_OURS)."""
 
     def __init__(self, examples: list[tuple[str, str]]):
-        from scipy.sparse import csr_matrix  # training only: loading these costs about a second
+        # Training only: importing scikit-learn costs about a second and 60 MB.
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
         from sklearn.linear_model import SGDClassifier
 
-        counted = [_grams(text) for text, _ in examples]
-        in_questions = Counter(gram for grams in counted for gram in grams)
-        self._columns = {gram: i for i, gram in enumerate(g for g, n in in_questions.items() if n >= MIN_QUESTIONS)}
-        size = len(counted)
-        self._idf = np.array([math.log((1 + size) / (1 + in_questions[g])) + 1 for g in self._columns])
-        rows, columns, values = [], [], []
-        for row, grams in enumerate(counted):
-            found, weights = self._weighted(grams)
-            rows.extend([row] * len(found))
-            columns.extend(found)
-            values.extend(weights)
-        matrix = csr_matrix((values, (rows, columns)), shape=(size, len(self._columns)))
+        counter = CountVectorizer(analyzer=_grams, min_df=MIN_QUESTIONS)
+        weighting = TfidfTransformer(sublinear_tf=True)
+        matrix = weighting.fit_transform(counter.fit_transform([text for text, _ in examples]))
+        self._columns = {str(gram): int(column) for gram, column in counter.vocabulary_.items()}
+        self._idf = weighting.idf_
         model = SGDClassifier(loss="log_loss", alpha=REGULARISATION, max_iter=EPOCHS, tol=None, random_state=0,
                               n_jobs=2)  # one-vs-rest: the classes train in parallel
         model.fit(matrix, [label for _, label in examples])
         self.labels = tuple(str(label) for label in model.classes_)
-        self._label_index = {label: i for i, label in enumerate(self.labels)}
         self._weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)  # one row per n-gram
         self._bias = model.intercept_.astype(np.float32)
 
@@ -73,7 +66,7 @@ class SecondOpinion:
 
     def probabilities(self, question: str) -> dict[str, float]:
         """Each label's probability: one-vs-rest logistic scores, normalised (as scikit-learn's predict_proba)."""
-        columns, weights = self._weighted(_grams(question))
+        columns, weights = self._weighted(Counter(_grams(question)))
         scores = weights.astype(np.float32) @ self._weights[columns] + self._bias if columns else self._bias
         chances = 1 / (1 + np.exp(-scores.astype(np.float64)))
         if len(self.labels) == 2:  # a binary model scores the second label only
