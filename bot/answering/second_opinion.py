@@ -15,7 +15,6 @@ coefficients it learnt (scikit-learn's per-call overhead is several milliseconds
 from __future__ import annotations
 
 import hashlib
-import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -57,12 +56,13 @@ class SecondOpinion:
 
     def _weighted(self, grams: Counter) -> tuple[list[int], np.ndarray]:
         """Columns and l2-normalised sublinear TF-IDF weights of a question's known n-grams."""
-        found = [(self._columns[g], n) for g, n in grams.items() if g in self._columns]
+        known = self._columns
+        found = [(column, n) for gram, n in grams.items() if (column := known.get(gram)) is not None]
         if not found:
             return [], np.zeros(0)
-        columns = [c for c, _ in found]
-        weights = np.array([1 + math.log(n) for _, n in found]) * self._idf[columns]
-        return columns, weights / np.linalg.norm(weights)
+        columns, counts = zip(*found, strict=True)
+        weights = (1 + np.log(np.array(counts, dtype=np.float64))) * self._idf[list(columns)]
+        return list(columns), weights / np.linalg.norm(weights)
 
     def probabilities(self, question: str) -> dict[str, float]:
         """Each label's probability: one-vs-rest logistic scores, normalised (as scikit-learn's predict_proba)."""
