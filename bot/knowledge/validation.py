@@ -614,7 +614,6 @@ class _Checker:
                 self.raw.matters.append((path, matter))
                 self.matter_ids.add(mid)
 
-
     def _check_questions(self, service_ids):
         """questions/*.yaml: questions labelled with the service they ask about; the label must be a service, and
         one question must not carry two labels (the second opinion would learn both)."""
