@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from bot.answering import second_opinion as module
-from bot.answering.matching import Matcher
+from bot.answering.matching import CLARIFY, Decision, Matcher
 from bot.answering.second_opinion import NOT_OURS, SecondOpinion, second_opinion
 
 EXAMPLES = [
@@ -65,5 +65,19 @@ def test_a_service_without_labelled_questions_is_answered_on_the_rules(knowledge
     about_id_cards = tuple(q for q in knowledge.questions if q.label in ("id_card_replacement", "id_card_renewal"))
     matcher = Matcher(replace(knowledge, questions=about_id_cards))
     decision = matcher.decide("第一次办护照，要带什么材料")
-    assert (decision.action, decision.service_id, decision.doubt) == ("answer", "passport", None)
+    assert (decision.action, decision.service_id, decision.second_opinion) == ("answer", "passport", None)
     assert matcher.decide("身份证丢了怎么补办").service_id == "id_card_replacement"
+
+
+STORY = ("我是宜昌人，在武汉做快递三年了，一直租房。孩子明年要在武汉读小学，学校说外地户口的家长要有居住证才能报名。"
+         "请问这个证怎么办？要不要开社保缴费证明？")
+
+
+@pytest.mark.parametrize(("asks_for_both", "action"), [(False, "answer"), (True, "clarify")])
+def test_a_long_posts_choice_is_answered_when_sure_unless_both_are_asked(matcher, asks_for_both, action):
+    """The rules' choice in a story is answered with the option the second opinion is sure of; a citizen who asks
+    about two services at once ("先办营业执照还是先办许可证") still gets both."""
+    choice = Decision(CLARIFY, None, ("school_enrollment", "residence_permit"), 80.0)
+    decision = matcher._second_look(choice, STORY, asks_for_both=asks_for_both)
+    assert decision.action == action
+    assert decision.service_id == ("residence_permit" if action == "answer" else None)
