@@ -51,8 +51,8 @@ class SecondOpinion:
                               n_jobs=2)  # one-vs-rest: the classes train in parallel
         model.fit(matrix, [label for _, label in examples])
         self.labels = tuple(str(label) for label in model.classes_)
-        self._weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)  # one row per n-gram
-        self._bias = model.intercept_.astype(np.float32)
+        self._weights = np.ascontiguousarray(model.coef_.T)  # one row per n-gram
+        self._bias = model.intercept_
 
     def _weighted(self, grams: Counter) -> tuple[list[int], np.ndarray]:
         """Columns and l2-normalised sublinear TF-IDF weights of a question's known n-grams."""
@@ -61,14 +61,14 @@ class SecondOpinion:
         if not found:
             return [], np.zeros(0)
         columns, counts = zip(*found, strict=True)
-        weights = (1 + np.log(np.array(counts, dtype=np.float64))) * self._idf[list(columns)]
-        return list(columns), weights / np.linalg.norm(weights)
+        weights = (1 + np.log(counts)) * self._idf[list(columns)]
+        return list(columns), weights / np.sqrt(weights @ weights)
 
     def probabilities(self, question: str) -> dict[str, float]:
         """Each label's probability: one-vs-rest logistic scores, normalised (as scikit-learn's predict_proba)."""
         columns, weights = self._weighted(Counter(_grams(question)))
-        scores = weights.astype(np.float32) @ self._weights[columns] + self._bias if columns else self._bias
-        chances = 1 / (1 + np.exp(-scores.astype(np.float64)))
+        scores = weights @ self._weights[columns] + self._bias if columns else self._bias
+        chances = 1 / (1 + np.exp(-scores))
         if len(self.labels) == 2:  # a binary model scores the second label only
             chances = np.array([1 - chances[0], chances[0]])
         chances /= chances.sum()
