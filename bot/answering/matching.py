@@ -37,7 +37,7 @@ from rapidfuzz.distance import LCSseq
 
 from bot.answering import smalltalk
 from bot.answering.places import HOME_CITY, LATIN_CITIES, PLACEHOLDER, PlaceFinder, Places
-from bot.answering.second_opinion import SecondOpinion, second_opinion
+from bot.answering.second_opinion import NOT_OURS, SecondOpinion, second_opinion
 from bot.answering.text import compact, english_words, is_cjk, normalize, phonetic, units
 from bot.config import Thresholds
 from bot.knowledge.model import MATTER_PREFIX, KnowledgeBase
@@ -819,7 +819,7 @@ def _second_opinion_for(knowledge: KnowledgeBase) -> SecondOpinion | None:
     services' names, aliases and examples. Names alone are too little to doubt an answer with, so a service
     without labelled questions is answered on the rules alone; it also keeps the classifier's size (n-grams
     times services) to what has been labelled, not to the whole catalogue."""
-    labelled = [(q.text, q.label) for q in knowledge.questions if q.label is not None]
+    labelled = [(q.text, q.label or NOT_OURS) for q in knowledge.questions if q.label is not None]
     known = {label for _, label in labelled} & set(knowledge.services)
     if not known:
         return None
